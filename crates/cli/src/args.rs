@@ -1,0 +1,93 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Assay: fast, hack-resistant rewards for RL post-training of language models.
+#[derive(Debug, Parser)]
+#[command(name = "assay", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score rollouts with a pipeline: one output record per input record, in input order.
+    #[command(
+        after_help = "Example:\n  assay score --config examples/pipeline.toml --input examples/rollouts.jsonl \
+                            --output /tmp/scores.jsonl"
+    )]
+    Score(ScoreArgs),
+    /// Validate a pipeline file without scoring anything.
+    #[command(after_help = "Example:\n  assay check --config examples/pipeline.toml")]
+    Check(CheckArgs),
+    /// List the reward and shape kinds a pipeline may use.
+    Kinds,
+    /// Measure throughput on generated data.
+    #[command(after_help = "Example:\n  assay bench text --samples 100000")]
+    Bench(BenchArgs),
+}
+
+/// `assay score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Pipeline TOML file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Input records: .jsonl or .parquet (`-` reads JSONL from stdin).
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// Output scores: .jsonl or .parquet (`-` writes JSONL to stdout).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Field whose equal values form a group for group shaping (GRPO, RLOO, ...).
+    #[arg(long, default_value = "group")]
+    pub group_field: String,
+    /// Exit with status 1 when any record could not be scored.
+    #[arg(long)]
+    pub fail_on_error: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `assay check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Pipeline TOML file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+}
+
+/// `assay bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Which workload.
+    pub workload: Workload,
+    /// How many samples to score.
+    #[arg(long, default_value_t = 100_000)]
+    pub samples: usize,
+    /// Timed repetitions (the best is reported, with the median).
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Score the generated samples with this pipeline instead of the built-in one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Benchmark workloads.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Workload {
+    /// tags + length + repetition over generated think/answer completions.
+    Text,
+}

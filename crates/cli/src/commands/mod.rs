@@ -1,0 +1,14 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod check;
+pub mod kinds;
+pub mod score;
+
+/// Sizes rayon's global pool once; later calls keep the first size.
+pub fn init_threads(threads: Option<usize>) {
+    if let Some(threads) = threads {
+        // An error only means the pool was already built, which is fine.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    }
+}

@@ -1,0 +1,8 @@
+//! Every kind this build of `assay` knows: the core catalog plus the other crates' kinds.
+
+use assay_core::Registry;
+
+/// The registry the CLI scores with.
+pub fn full() -> Registry {
+    Registry::builtin()
+}

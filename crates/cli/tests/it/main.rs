@@ -1,0 +1,6 @@
+//! End-to-end tests of the `assay` binary on small files.
+
+mod check;
+mod examples;
+mod score;
+mod util;

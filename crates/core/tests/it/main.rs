@@ -1,0 +1,4 @@
+//! Integration tests of assay-core.
+
+mod text_rewards;
+mod vectors;

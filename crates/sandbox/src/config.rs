@@ -1,0 +1,38 @@
+//! Machine-level sandbox settings (per-execution limits live in [`crate::Limits`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How sandboxes are built on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxConfig {
+    /// The Python interpreter for the fork server; `None` asks `python3` on PATH for its real path.
+    pub python: Option<PathBuf>,
+    /// Extra host paths made visible read-only at the same path (e.g. a toolchain outside `/usr`).
+    pub extra_ro_binds: Vec<PathBuf>,
+    /// Host uid/gid that the sandbox's uid 0 maps to; candidates run as the next one (`base + 1`).
+    /// Neither should be a real account on the host.
+    pub host_uid_base: u32,
+    /// Size of the writable tmpfs (`/box`: working directory, `/tmp`, captured output).
+    pub box_bytes: u64,
+    /// Size of the tmpfs holding captured stdout/stderr (each is also capped by the file-size limit).
+    pub capture_bytes: u64,
+    /// How long a fork server may take to start and report ready.
+    pub startup_timeout: Duration,
+    /// Extra time beyond a job's wall limit before the Rust side gives up on the server and kills it.
+    pub supervision_grace: Duration,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            python: None,
+            extra_ro_binds: Vec::new(),
+            host_uid_base: 1_200_000_000,
+            box_bytes: 256 << 20,
+            capture_bytes: 40 << 20,
+            startup_timeout: Duration::from_secs(20),
+            supervision_grace: Duration::from_secs(5),
+        }
+    }
+}

@@ -1,0 +1,437 @@
+# Assay fork server: trusted code, runs as PID 1 of a fresh PID namespace inside the sandbox.
+#
+# Protocol (little-endian u32 length prefix + payload, over fds 0 and 1 as started by Rust):
+#   server -> rust : frame(JSON {"ready": true, "pid": ...}) once at start.
+#   rust -> server : frame(JSON header {"body_len", "wall_ms", "cpu_s", "memory", "nproc", "fsize", "nofile",
+#                                      "output"}) then the raw body (body_len bytes).
+#   The body is read by the forked CHILD, never by this server, so the server's memory never holds candidate
+#   code, stdin or files that a later child could scrape out of the inherited heap.
+#   body = u32 meta_len + JSON meta {"argv": [...] | null, "blobs": [len...], "files": [path...]} + blobs
+#          (blob 0 = python source, blob 1 = stdin, blob 2.. = file contents, in "files" order).
+#   server -> rust : frame(JSON response) + stdout bytes + stderr bytes (lengths in the response); a
+#                    response with "fatal": true is the server's last (it exits; Rust replaces it).
+# Each child: new session, own stdin/stdout/stderr files, uid/gid 1 (the server is uid 0 of the user namespace,
+# so the child can neither signal nor ptrace it), rlimits, no_new_privs + seccomp, fresh /box/work and /box/tmp.
+# After each run the server (PID 1) kills every other process of the namespace and reaps them, then wipes the
+# writable tmpfs directories before answering, so nothing survives into the next run.
+import atexit
+import builtins
+import ctypes
+import gc
+import json
+import os
+import resource
+import select
+import signal
+import struct
+import sys
+import time
+import types
+
+# Warm imports: modules that typical candidate programs import (HumanEval prompts start with
+# `from typing import List`), loaded once here instead of once per forked child. Each child gets its own
+# copy-on-write copy, so a candidate that patches one of them affects only itself.
+import bisect  # noqa: F401
+import collections  # noqa: F401
+import functools  # noqa: F401
+import hashlib  # noqa: F401
+import heapq  # noqa: F401
+import itertools  # noqa: F401
+import math  # noqa: F401
+import random  # noqa: F401
+import re  # noqa: F401
+import string  # noqa: F401
+import typing  # noqa: F401
+
+REQ = os.dup(0)
+RESP = os.dup(1)
+_null = os.open("/dev/null", os.O_RDWR)
+os.dup2(_null, 0)
+os.dup2(_null, 1)
+os.close(_null)
+
+CHILD_ID = 1
+WORK = "/box/work"
+TMP = "/box/tmp"
+IO = "/box/io"
+CHILD_SETUP_FAILED = 111
+
+libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+FILTERS = []
+for _hex in sys.argv[1:]:
+    _raw = bytes.fromhex(_hex)
+    _buf = ctypes.create_string_buffer(_raw, len(_raw))
+    FILTERS.append((SockFprog(len(_raw) // 8, ctypes.addressof(_buf)), _buf))
+
+libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def read_exact(fd, n):
+    chunks = []
+    while n > 0:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd):
+    head = read_exact(fd, 4)
+    if head is None:
+        return None
+    payload = read_exact(fd, struct.unpack("<I", head)[0])
+    if payload is None:
+        return None
+    return payload
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def send_frame(obj, *tails):
+    raw = json.dumps(obj).encode()
+    write_all(RESP, struct.pack("<I", len(raw)) + raw)
+    for tail in tails:
+        write_all(RESP, tail)
+
+
+def prepare_dirs():
+    for path, mode in ((WORK, 0o755), (TMP, 0o700)):
+        os.mkdir(path, mode)
+        os.chown(path, CHILD_ID, CHILD_ID)
+        os.chmod(path, mode)
+
+
+def remove_tree(top):
+    """Deletes `top` without recursion or long paths: every subdirectory is first renamed to a
+    fresh name directly under /box, so a 16k-deep tree (the tmpfs inode cap) costs neither Python
+    recursion nor PATH_MAX. Runs after every process of the job is dead, so nothing races it."""
+    if not os.path.lexists(top):
+        return
+    pending = [top]
+    moved = 0
+    while pending:
+        directory = pending.pop()
+        with os.scandir(directory) as listing:
+            entries = list(listing)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                moved += 1
+                flat = "/box/.wipe-%d" % moved
+                os.rename(entry.path, flat)
+                pending.append(flat)
+            else:
+                os.unlink(entry.path)
+        os.rmdir(directory)
+
+
+def wipe_dirs():
+    for name in os.listdir("/box"):
+        if name.startswith(".wipe-"):
+            remove_tree("/box/" + name)
+    for path in (WORK, TMP):
+        remove_tree(path)
+    for name in os.listdir(IO):
+        os.unlink(os.path.join(IO, name))
+
+
+def kill_everyone_else():
+    # As PID 1, kill(-1) reaches every other process of the namespace (orphans, setsid'd daemons...).
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+# Output is read into one preallocated buffer that is zeroed after every run, so a later child cannot find an
+# earlier child's output (e.g. a correct sibling's answer) in the heap it inherits.
+SCRATCH = [bytearray(0), bytearray(0)]
+
+
+def read_capped(path, cap, slot):
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return 0, 0
+    try:
+        total = os.fstat(fd).st_size
+        if len(SCRATCH[slot]) < cap:
+            SCRATCH[slot] = bytearray(cap)
+        view = memoryview(SCRATCH[slot])
+        got = 0
+        while got < min(cap, total):
+            n = os.readv(fd, [view[got:cap]])
+            if n == 0:
+                break
+            got += n
+        return got, total
+    finally:
+        os.close(fd)
+
+
+def supervise(pid, status_r, header):
+    started = time.monotonic()
+    deadline = started + header["wall_ms"] / 1000.0
+    pidfd = os.pidfd_open(pid)
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    poller.register(status_r, select.POLLIN)
+    setup = b""
+    timed_out = False
+    exited = False
+    while not exited:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            break
+        for fd, _ in poller.poll(max(1, int(remaining * 1000))):
+            if fd == pidfd:
+                exited = True
+            elif fd == status_r:
+                data = os.read(status_r, 4096)
+                if data:
+                    setup += data[: 4096 - len(setup)]
+                else:
+                    poller.unregister(status_r)
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status, usage = os.wait4(pid, 0)
+    wall_ms = (time.monotonic() - started) * 1000.0
+    kill_everyone_else()
+    os.close(pidfd)
+    os.set_blocking(status_r, False)
+    try:
+        while len(setup) < 4096:
+            data = os.read(status_r, 4096)
+            if not data:
+                break
+            setup += data
+    except BlockingIOError:
+        pass
+    os.close(status_r)
+    response = {
+        "wall_ms": wall_ms,
+        "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000.0,
+        "maxrss_kb": usage.ru_maxrss,
+        "timed_out": timed_out,
+        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "body_read": setup.startswith(b"B"),
+        "setup_error": None,
+        "fatal": False,
+    }
+    if not setup.startswith(b"BR"):
+        detail = setup[2:] if setup.startswith(b"BE") else setup
+        response["setup_error"] = detail.decode("utf-8", "replace") or "child died during setup"
+        # Without "B" the body may still sit in the request pipe: the stream is out of sync, so stop here.
+        response["fatal"] = not response["body_read"]
+    out_len, out_total = read_capped(IO + "/stdout", header["output"], 0)
+    err_len, err_total = read_capped(IO + "/stderr", header["output"], 1)
+    response.update(stdout_len=out_len, stdout_total=out_total, stderr_len=err_len, stderr_total=err_total)
+    # Wipe before answering: if cleaning fails, this answer says so (fatal) and the server exits, instead
+    # of a late error frame being mistaken for the next job's answer.
+    try:
+        wipe_dirs()
+    except BaseException as error:
+        response["fatal"] = True
+        response["cleanup_error"] = repr(error)
+    send_frame(response, memoryview(SCRATCH[0])[:out_len], memoryview(SCRATCH[1])[:err_len])
+    SCRATCH[0][:out_len] = bytes(out_len)
+    SCRATCH[1][:err_len] = bytes(err_len)
+    if response["fatal"]:
+        os._exit(1)
+
+
+def child_setup(header, status_w):
+    """Runs in the forked child, still trusted; returns what to run."""
+    os.setsid()
+    body = read_exact(REQ, header["body_len"])
+    if body is None:
+        raise RuntimeError("request body truncated")
+    os.write(status_w, b"B")
+    os.close(REQ)
+    os.close(RESP)
+    meta_len = struct.unpack("<I", body[:4])[0]
+    meta = json.loads(body[4 : 4 + meta_len])
+    blobs = []
+    offset = 4 + meta_len
+    for size in meta["blobs"]:
+        blobs.append(body[offset : offset + size])
+        offset += size
+    del body
+    source, stdin_data, contents = blobs[0], blobs[1], blobs[2:]
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    fd = os.open(IO + "/stdin", flags, 0o600)
+    write_all(fd, stdin_data)
+    os.close(fd)
+    fd = os.open(IO + "/stdin", os.O_RDONLY)
+    os.unlink(IO + "/stdin")
+    os.dup2(fd, 0)
+    os.close(fd)
+    for target, name in ((1, "stdout"), (2, "stderr")):
+        fd = os.open(IO + "/" + name, flags | os.O_APPEND, 0o600)
+        os.dup2(fd, target)
+        os.close(fd)
+
+    os.setgroups([])
+    os.setresgid(CHILD_ID, CHILD_ID, CHILD_ID)
+    os.setresuid(CHILD_ID, CHILD_ID, CHILD_ID)
+    os.umask(0o022)
+    os.chdir(WORK)
+    for rel, content in zip(meta["files"], contents):
+        parent = os.path.dirname(rel)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        fd = os.open(rel, flags | os.O_NOFOLLOW, 0o644)
+        write_all(fd, content)
+        os.close(fd)
+
+    cpu = header["cpu_s"]
+    for kind, value in (
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+        (resource.RLIMIT_AS, header["memory"]),
+        (resource.RLIMIT_NPROC, header["nproc"]),
+        (resource.RLIMIT_FSIZE, header["fsize"]),
+        (resource.RLIMIT_NOFILE, header["nofile"]),
+    ):
+        limits = value if isinstance(value, tuple) else (value, value)
+        resource.setrlimit(kind, limits)
+    os.environ.clear()
+    os.environ.update(
+        PATH="/usr/local/bin:/usr/bin:/bin", HOME=WORK, TMPDIR="/tmp", LANG="C.UTF-8", PYTHONHASHSEED="0"
+    )
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
+    for prog, _ in FILTERS:
+        if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "PR_SET_SECCOMP")
+    return meta.get("argv"), source
+
+
+def serve():
+    send_frame({"ready": True, "pid": os.getpid()})
+    while True:
+        raw = read_frame(REQ)
+        if raw is None:
+            os._exit(0)
+        header = json.loads(raw)
+        try:
+            prepare_dirs()
+            status_r, status_w = os.pipe()
+            pid = os.fork()
+        except BaseException as error:
+            send_frame({"fatal": True, "setup_error": "server: " + repr(error)})
+            os._exit(1)
+        if pid == 0:
+            os.close(status_r)
+            return header, status_w
+        os.close(status_w)
+        try:
+            supervise(pid, status_r, header)
+        except BaseException as error:
+            try:
+                send_frame({"fatal": True, "setup_error": "server: " + repr(error)})
+            finally:
+                os._exit(1)
+
+
+# Everything loaded so far goes to the permanent GC generation: collections in a child then never walk
+# (and so never copy-on-write) the server's objects.
+gc.collect()
+gc.freeze()
+_header, _status_w = serve()
+try:
+    _argv, _source = child_setup(_header, _status_w)
+    os.write(_status_w, b"R")
+    os.close(_status_w)
+except BaseException as _error:
+    try:
+        os.write(_status_w, b"E" + repr(_error).encode("utf-8", "replace")[:2000])
+    finally:
+        os._exit(CHILD_SETUP_FAILED)
+del _header, _status_w, FILTERS, SCRATCH
+if _argv is not None:
+    try:
+        # Python ignores SIGPIPE and SIGXFSZ; an exec'd program gets the default dispositions.
+        for _signal in (signal.SIGPIPE, signal.SIGXFSZ):
+            signal.signal(_signal, signal.SIG_DFL)
+        os.execve(_argv[0], _argv, os.environ)
+    except OSError as _error:
+        os.write(2, ("exec failed: %r\n" % (_error,)).encode())
+        os._exit(127)
+
+
+def _exit_status(exit_request):
+    code = exit_request.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(str(code) + "\n")
+    except BaseException:
+        pass
+    return 1
+
+
+def _run_candidate(source):
+    """Runs the candidate as `python3 main.py` would, but ends with os._exit: a full interpreter
+    finalisation in a forked child costs ~50 ms (it frees the whole inherited heap); what a program
+    can observe of it (non-daemon threads joined, atexit handlers, flushed streams, exit status,
+    traceback on stderr) is reproduced here."""
+    sys.argv = ["main.py"]
+    module = types.ModuleType("__main__")
+    module.__builtins__ = builtins
+    module.__file__ = "main.py"
+    module.__cached__ = None
+    sys.modules["__main__"] = module
+    try:
+        exec(compile(source.decode("utf-8", "surrogateescape"), "main.py", "exec"), module.__dict__)
+        status = 0
+    except SystemExit as exit_request:
+        status = _exit_status(exit_request)
+    except BaseException as error:
+        tb = error.__traceback__
+        sys.excepthook(type(error), error, tb.tb_next if tb is not None and tb.tb_next is not None else tb)
+        status = 1
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        try:
+            threading._shutdown()
+        except BaseException:
+            pass
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            status = 120
+    os._exit(status)
+
+
+del _argv
+_run_candidate(_source)

@@ -1,0 +1,174 @@
+//! One sandboxed fork server: start, run jobs one at a time, kill.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::unistd::pipe2;
+
+use crate::outcome::{Ending, classify};
+use crate::protocol::{Ready, Response, read_exact_by, read_frame, send_job};
+use crate::sandbox::Prepared;
+use crate::{Job, Outcome, SandboxError};
+
+/// The fork-server script, trusted code shipped with the crate.
+const SERVER_SCRIPT: &str = include_str!("server.py");
+
+pub(crate) struct Worker {
+    child: Child,
+    requests: Option<ChildStdin>,
+    responses: ChildStdout,
+    diagnostics: File,
+    healthy: bool,
+}
+
+impl Worker {
+    pub fn start(prepared: &Arc<Prepared>) -> Result<Self, SandboxError> {
+        let (diag_read, diag_write): (OwnedFd, OwnedFd) = pipe2(OFlag::O_CLOEXEC).map_err(std::io::Error::from)?;
+        let mut command = Command::new(&prepared.interpreter.executable);
+        command
+            .args(["-I", "-S", "-c", SERVER_SCRIPT])
+            .args(&prepared.filters)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("LANG", "C.UTF-8")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(diag_write));
+        let plan = Arc::clone(prepared);
+        // SAFETY: the hook runs between fork and exec; `launch::enter` only makes async-signal-safe
+        // system calls on the plan, which was fully built (allocated) before the fork.
+        unsafe {
+            command.pre_exec(move || crate::launch::enter(&plan.plan));
+        }
+        let spawned = command.spawn();
+        drop(command);
+        let mut diagnostics = File::from(diag_read);
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(source) => {
+                let mut text = String::new();
+                let _ = diagnostics.read_to_string(&mut text);
+                return Err(SandboxError::Spawn {
+                    source,
+                    diagnostics: text.trim().to_owned(),
+                });
+            }
+        };
+        let _ = fcntl(&diagnostics, FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
+        let (Some(requests), Some(responses)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(SandboxError::Server("missing stdio pipes".into()));
+        };
+        let mut worker = Self {
+            child,
+            requests: Some(requests),
+            responses,
+            diagnostics,
+            healthy: true,
+        };
+        let deadline = Instant::now() + prepared.config.startup_timeout;
+        match read_frame::<_, Ready>(&mut worker.responses, deadline) {
+            Ok(ready) if ready.ready && ready.pid == 1 => Ok(worker),
+            Ok(ready) => Err(SandboxError::Server(format!(
+                "server not PID 1 of its namespace: {ready:?}"
+            ))),
+            Err(error) => Err(worker.failure(error)),
+        }
+    }
+
+    pub fn is_healthy(&self) -> bool {
+        self.healthy
+    }
+
+    /// Adds what the server printed to stderr (tracebacks, setup diagnostics) to `error`.
+    fn failure(&mut self, error: SandboxError) -> SandboxError {
+        self.healthy = false;
+        let mut buffer = vec![0u8; 8192];
+        let n = self.diagnostics.read(&mut buffer).unwrap_or(0);
+        if n == 0 {
+            return error;
+        }
+        SandboxError::Server(format!(
+            "{error}; server stderr: {}",
+            String::from_utf8_lossy(&buffer[..n]).trim()
+        ))
+    }
+
+    pub fn execute(&mut self, job: &Job, grace: Duration) -> Result<Outcome, SandboxError> {
+        let Some(requests) = self.requests.as_mut() else {
+            return Err(self.failure(SandboxError::Server("request pipe already closed".into())));
+        };
+        if let Err(error) = send_job(requests, job) {
+            return Err(self.failure(error));
+        }
+        let deadline = Instant::now() + job.limits.wall + grace;
+        let response: Response = match read_frame(&mut self.responses, deadline) {
+            Ok(response) => response,
+            Err(error) => return Err(self.failure(error)),
+        };
+        if response.fatal {
+            self.healthy = false;
+        }
+        let cap = job.limits.output_bytes;
+        if response.stdout_len > cap || response.stderr_len > cap {
+            return Err(self.failure(SandboxError::Server("output beyond the cap".into())));
+        }
+        let mut stdout = vec![0u8; response.stdout_len];
+        let mut stderr = vec![0u8; response.stderr_len];
+        for buffer in [&mut stdout, &mut stderr] {
+            if let Err(error) = read_exact_by(&mut self.responses, buffer, deadline) {
+                return Err(self.failure(error));
+            }
+        }
+        if let Some(message) = response.setup_error {
+            return Err(SandboxError::ChildSetup(message));
+        }
+        let cpu = Duration::from_secs_f64(response.cpu_ms.max(0.0) / 1000.0);
+        let status = classify(&Ending {
+            timed_out: response.timed_out,
+            exit_code: response.exit_code,
+            signal: response.signal,
+            cpu,
+            cpu_limit: Duration::from_secs(job.limits.cpu_seconds()),
+            stderr: &stderr,
+        });
+        Ok(Outcome {
+            status,
+            stdout_truncated: response.stdout_total > response.stdout_len as u64,
+            stderr_truncated: response.stderr_total > response.stderr_len as u64,
+            stdout,
+            stderr,
+            wall: Duration::from_secs_f64(response.wall_ms.max(0.0) / 1000.0),
+            cpu,
+            max_rss_kib: response.maxrss_kb,
+        })
+    }
+}
+
+/// How long a server gets to exit by itself once its request pipe is closed.
+const GRACEFUL_EXIT: Duration = Duration::from_millis(100);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // An idle server exits on end-of-input and P1 reaps it, leaving no zombie behind. A server that
+        // does not exit in time is killed through P1: P2's parent-death signal fires, and the death of
+        // a PID namespace's init kills everything inside it.
+        drop(self.requests.take());
+        let deadline = Instant::now() + GRACEFUL_EXIT;
+        while Instant::now() < deadline {
+            match self.child.try_wait() {
+                Ok(Some(_)) | Err(_) => return,
+                Ok(None) => std::thread::sleep(Duration::from_micros(200)),
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

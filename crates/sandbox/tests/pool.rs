@@ -1,0 +1,105 @@
+//! Pool behaviour: dead servers are replaced, protocol pipes are out of reach, warm beats cold.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use assay_sandbox::{Pool, SandboxConfig, Status};
+use common::{assert_pool_healthy, pool, python, sandbox};
+
+#[test]
+fn a_dead_server_is_replaced() {
+    let base = 1_300_000_100;
+    let config = SandboxConfig {
+        host_uid_base: base,
+        ..SandboxConfig::default()
+    };
+    let pool = Pool::new(common::sandbox_with(config), Some(1)).unwrap();
+    assert_pool_healthy(&pool);
+    let servers = common::servers_with_host_uid(base);
+    assert_eq!(
+        servers.len(),
+        1,
+        "expected exactly one server process, found {servers:?}"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(servers[0]),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    // The next run may land on the dead server and report a sandbox error (ours, not the candidate's);
+    // the one after must be served by a replacement.
+    match pool.run(&python("print(6 * 7)")) {
+        Ok(outcome) => assert_eq!(outcome.status, Status::Passed),
+        Err(error) => assert!(error.to_string().contains("server"), "{error}"),
+    }
+    assert_pool_healthy(&pool);
+    let replacement = common::servers_with_host_uid(base);
+    let states: Vec<String> = replacement
+        .iter()
+        .map(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .unwrap_or_default()
+                .lines()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(replacement.len(), 1, "{states:?}");
+    assert_ne!(replacement, servers);
+}
+
+#[test]
+fn protocol_pipes_are_closed_in_the_child() {
+    let pool = pool();
+    let source = "import os\nopen_fds = []\nfor fd in range(3, 64):\n    try:\n        os.fstat(fd)\n        open_fds.append(fd)\n    except OSError:\n        pass\nprint(open_fds)";
+    let outcome = pool.run(&python(source)).unwrap();
+    assert_eq!(outcome.stdout_text(), "[]\n", "stderr: {}", outcome.stderr_text());
+    assert_pool_healthy(&pool);
+}
+
+#[test]
+fn children_run_concurrently_on_separate_servers() {
+    let pool = pool();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                let outcome = pool
+                    .run(&python("import time; time.sleep(0.5); print('done')"))
+                    .unwrap();
+                assert_eq!(outcome.status, Status::Passed);
+            });
+        }
+    });
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn warm_pool_is_faster_than_a_fresh_sandbox_per_run() {
+    let job = python("def add(a, b):\n    return a + b\nassert add(2, 3) == 5\nprint('ok')");
+    let runs = 12;
+    let cold = sandbox();
+    let started = Instant::now();
+    for _ in 0..runs {
+        let outcome = cold.run_cold(&job).unwrap();
+        assert_eq!(outcome.status, Status::Passed);
+    }
+    let cold_time = started.elapsed();
+    let warm = Pool::new(sandbox(), Some(1)).unwrap();
+    let started = Instant::now();
+    for _ in 0..runs {
+        let outcome = warm.run(&job).unwrap();
+        assert_eq!(outcome.status, Status::Passed);
+    }
+    let warm_time = started.elapsed();
+    assert!(
+        warm_time * 2 < cold_time,
+        "warm {warm_time:?} vs cold {cold_time:?} for {runs} runs"
+    );
+}
