@@ -27,6 +27,12 @@ pub enum Command {
     Check(CheckArgs),
     /// List the reward and shape kinds a pipeline may use.
     Kinds,
+    /// Check math answers: records with `gold`, `prediction` and optional `options` in, verdicts out.
+    #[command(
+        after_help = "Example:\n  assay math --input examples/math.jsonl --output /tmp/verdicts.jsonl\n\n\
+                            Each output record: {\"id\", \"equal\": true|false|null, \"status\", \"extracted\", \"seconds\"}."
+    )]
+    Math(MathArgs),
     /// Measure throughput on generated data.
     #[command(after_help = "Example:\n  assay bench text --samples 100000")]
     Bench(BenchArgs),
@@ -58,6 +64,24 @@ pub struct ScoreArgs {
     pub quiet: bool,
 }
 
+/// `assay math`.
+#[derive(Debug, Args)]
+pub struct MathArgs {
+    /// Input records (.jsonl or .parquet; `-` for stdin): `gold`, `prediction`, optional `options` (the keys of a
+    /// `kind = "math"` table, e.g. {"precision": 4}).
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// Output verdicts (.jsonl; `-` for stdout).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Exit with status 1 when any record could not be checked.
+    #[arg(long)]
+    pub fail_on_error: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
 /// `assay check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -80,9 +104,18 @@ pub struct BenchArgs {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Score the generated samples with this pipeline instead of the built-in one.
+    /// text: score the generated samples with this pipeline instead of the built-in one.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// math: the corpus to verify (default: ../shared/data/math/throughput.jsonl).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// math: Math-Verify's benchmark script, run in the same process tree when `math_verify` is importable.
+    #[arg(long, default_value = "../shared/peers/mathverify_bench.py")]
+    pub peer_script: PathBuf,
+    /// math: do not run the peer even when it is installed.
+    #[arg(long)]
+    pub no_peer: bool,
 }
 
 /// Benchmark workloads.
@@ -90,4 +123,6 @@ pub struct BenchArgs {
 pub enum Workload {
     /// tags + length + repetition over generated think/answer completions.
     Text,
+    /// Math-Verify's throughput corpus on one thread, side by side with Math-Verify when installed.
+    Math,
 }

@@ -34,6 +34,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Score(args) => commands::score::run(&args),
         args::Command::Check(args) => commands::check::run(&args),
         args::Command::Kinds => commands::kinds::run(),
+        args::Command::Math(args) => commands::math::run(&args),
         args::Command::Bench(args) => commands::bench::run(&args),
     }
 }

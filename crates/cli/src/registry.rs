@@ -4,5 +4,7 @@ use assay_core::Registry;
 
 /// The registry the CLI scores with.
 pub fn full() -> Registry {
-    Registry::builtin()
+    let mut registry = Registry::builtin();
+    assay_math::register(&mut registry);
+    registry
 }

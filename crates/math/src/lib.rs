@@ -31,7 +31,7 @@ pub use budget::{Limits, Over};
 pub use compare::CompareOptions;
 pub use expr::{Expr, RelOp};
 pub use extract::{ExtractConfig, Extraction};
-pub use reward::{kind, register};
+pub use reward::{kind, options_from_json, register};
 
 use budget::Budget;
 

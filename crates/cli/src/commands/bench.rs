@@ -65,7 +65,9 @@ const WORDS: &[&str] = &[
 #[allow(clippy::print_stdout)]
 pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     super::init_threads(args.threads);
-    let Workload::Text = args.workload;
+    if let Workload::Math = args.workload {
+        return super::bench_math::run(args);
+    }
     let registry = crate::registry::full();
     let pipeline = match &args.config {
         Some(path) => Pipeline::from_file(path, &registry)?,

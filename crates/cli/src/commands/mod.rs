@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_math;
 pub mod check;
 pub mod kinds;
+pub mod math;
 pub mod score;
 
 /// Sizes rayon's global pool once; later calls keep the first size.

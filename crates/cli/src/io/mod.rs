@@ -81,6 +81,26 @@ pub fn write_scores(path: &Path, scores: &[Score], component_names: &[String]) -
     .with_context(|| format!("writing {}", path.display()))
 }
 
+/// Writes JSON values one per line to a file (or stdout for `-`).
+pub fn write_json_lines(path: &Path, rows: &[Value]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let write = |mut writer: Box<dyn Write>| -> anyhow::Result<()> {
+        for row in rows {
+            serde_json::to_writer(&mut writer, row)?;
+            writer.write_all(b"\n")?;
+        }
+        writer.flush()?;
+        Ok(())
+    };
+    if path.as_os_str() == "-" {
+        write(Box::new(std::io::stdout().lock()))
+    } else {
+        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        write(Box::new(std::io::BufWriter::new(file)))
+    }
+    .with_context(|| format!("writing {}", path.display()))
+}
+
 #[cfg(feature = "parquet")]
 fn read_parquet(path: &Path) -> anyhow::Result<Vec<Record>> {
     parquet::read(path)

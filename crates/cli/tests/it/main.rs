@@ -2,5 +2,6 @@
 
 mod check;
 mod examples;
+mod math;
 mod score;
 mod util;

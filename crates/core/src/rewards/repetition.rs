@@ -406,6 +406,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_obvious_implementation(
+            words in proptest::collection::vec("(a|b|A|c|é|É|ß|x y|\\t)", 0..60),
+            n in 1usize..6,
+        ) {
+            let text = words.join(" ");
+            let toml = format!("ngram_size = {n}\nmax_penalty = -1.0");
+            proptest::prop_assert_eq!(value(&toml, &text), reference(&text, n, -1.0));
+        }
+    }
+
     #[test]
     fn chars_unit() {
         assert_eq!(value("unit = 'chars'\nngram_size = 2", "abab"), -(1.0 - 2.0 / 3.0));
