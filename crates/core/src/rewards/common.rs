@@ -4,7 +4,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::extract::unwrap_lone_boxed;
+use super::extract::{Answer, Extract, extract, unwrap_lone_boxed};
+use super::normalize::Normalize;
 use crate::{Component, DEFAULT_COMPLETION_FIELD, DEFAULT_REFERENCE_FIELD, KeyError, RewardError, Sample};
 
 /// Longest text (in characters) copied into a diagnostic; longer text is cut with an ellipsis.
@@ -47,6 +48,56 @@ pub(crate) fn references<'s>(sample: &'s Sample, field: &str) -> Result<Vec<Cow<
             Cow::Owned(text) => Cow::Owned(unwrap_lone_boxed(text.trim()).to_owned()),
         })
         .collect())
+}
+
+/// Where a reference-based reward (`exact_match`, `f1`, `contains`) finds the answer and the references, and how
+/// it extracts and normalizes them.
+pub(crate) struct AnswerSource {
+    pub(crate) normalize: Normalize,
+    extract: Extract,
+    completion_field: String,
+    reference_field: String,
+}
+
+impl AnswerSource {
+    pub(crate) fn new(
+        extract: Extract,
+        normalize: Normalize,
+        completion_field: String,
+        reference_field: String,
+    ) -> Result<Self, KeyError> {
+        check_field_name("completion_field", &completion_field)?;
+        check_field_name("reference_field", &reference_field)?;
+        Ok(Self {
+            normalize,
+            extract,
+            completion_field,
+            reference_field,
+        })
+    }
+
+    /// Extracts the sample's answer strictly and lets `judge` compare it with the references. A completion with
+    /// no extractable answer earns no credit (with the reason); the component records the extracted answer and
+    /// how it was found, then the judge's own diagnostics.
+    pub(crate) fn judge(
+        &self,
+        sample: &Sample,
+        judge: impl FnOnce(&Answer<'_>, &[Cow<'_, str>]) -> Component,
+    ) -> Result<Component, RewardError> {
+        let completion = sample.text(&self.completion_field)?;
+        let references = references(sample, &self.reference_field)?;
+        Ok(match extract(&completion, self.extract) {
+            Ok(answer) => {
+                let verdict = judge(&answer, &references);
+                let mut component = Component::new(verdict.value)
+                    .with("extracted", snippet(&answer.text))
+                    .with("method", answer.method);
+                component.diagnostics.extend(verdict.diagnostics);
+                component
+            }
+            Err(reason) => no_answer(reason.0),
+        })
+    }
 }
 
 /// The component for a completion that has no extractable answer: no credit, and the reason why.

@@ -3,8 +3,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::common::{check_field_name, completion_field, no_answer, reference_field, references, snippet};
-use super::extract::{Extract, extract};
+use super::common::{AnswerSource, completion_field, reference_field};
+use super::extract::Extract;
 use super::normalize::Normalize;
 use crate::{Component, KeyError, Kind, Reward, RewardError, RewardFactory, RewardSpec, Sample, SampleReward};
 
@@ -47,12 +47,9 @@ fn yes() -> bool {
 }
 
 struct Contains {
-    extract: Extract,
-    normalize: Normalize,
+    source: AnswerSource,
     word_boundary: bool,
     require: Require,
-    completion_field: String,
-    reference_field: String,
 }
 
 fn build(spec: &RewardSpec) -> Result<Box<dyn Reward>, KeyError> {
@@ -88,45 +85,39 @@ pub(crate) fn occurs_at_boundary(haystack: &str, at: usize, needle: &str) -> boo
 impl Contains {
     fn new(params: &crate::Params) -> Result<Self, KeyError> {
         let params: Params = params.parse()?;
-        check_field_name("completion_field", &params.completion_field)?;
-        check_field_name("reference_field", &params.reference_field)?;
         Ok(Self {
-            extract: params.extract,
-            normalize: params.normalize,
+            source: AnswerSource::new(
+                params.extract,
+                params.normalize,
+                params.completion_field,
+                params.reference_field,
+            )?,
             word_boundary: params.word_boundary,
             require: params.require,
-            completion_field: params.completion_field,
-            reference_field: params.reference_field,
         })
     }
 }
 
 impl SampleReward for Contains {
     fn score(&self, sample: &Sample) -> Result<Component, RewardError> {
-        let completion = sample.text(&self.completion_field)?;
-        let references = references(sample, &self.reference_field)?;
-        let answer = match extract(&completion, self.extract) {
-            Ok(answer) => answer,
-            Err(reason) => return Ok(no_answer(reason.0)),
-        };
-        let haystack = self.normalize.apply(&answer.text);
-        let found: Vec<Value> = references
-            .iter()
-            .enumerate()
-            .filter(|(_, reference)| {
-                let needle = self.normalize.apply(reference);
-                !needle.is_empty() && occurs(&haystack, &needle, self.word_boundary)
-            })
-            .map(|(index, _)| Value::from(index))
-            .collect();
-        let credit = match self.require {
-            Require::Any => !found.is_empty(),
-            Require::All => found.len() == references.len(),
-        };
-        Ok(Component::new(if credit { 1.0 } else { 0.0 })
-            .with("extracted", snippet(&answer.text))
-            .with("method", answer.method)
-            .with("found_references", Value::Array(found)))
+        let normalize = &self.source.normalize;
+        self.source.judge(sample, |answer, references| {
+            let haystack = normalize.apply(&answer.text);
+            let found: Vec<Value> = references
+                .iter()
+                .enumerate()
+                .filter(|(_, reference)| {
+                    let needle = normalize.apply(reference);
+                    !needle.is_empty() && occurs(&haystack, &needle, self.word_boundary)
+                })
+                .map(|(index, _)| Value::from(index))
+                .collect();
+            let credit = match self.require {
+                Require::Any => !found.is_empty(),
+                Require::All => found.len() == references.len(),
+            };
+            Component::new(if credit { 1.0 } else { 0.0 }).with("found_references", Value::Array(found))
+        })
     }
 }
 

@@ -3,8 +3,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::common::{check_field_name, completion_field, no_answer, reference_field, references, snippet};
-use super::extract::{Extract, extract};
+use super::common::{AnswerSource, completion_field, reference_field};
+use super::extract::Extract;
 use super::normalize::Normalize;
 use crate::{Component, KeyError, Kind, Reward, RewardError, RewardFactory, RewardSpec, Sample, SampleReward};
 
@@ -31,10 +31,7 @@ struct Params {
 }
 
 struct ExactMatch {
-    extract: Extract,
-    normalize: Normalize,
-    completion_field: String,
-    reference_field: String,
+    source: AnswerSource,
 }
 
 fn build(spec: &RewardSpec) -> Result<Box<dyn Reward>, KeyError> {
@@ -44,31 +41,26 @@ fn build(spec: &RewardSpec) -> Result<Box<dyn Reward>, KeyError> {
 impl ExactMatch {
     fn new(params: &crate::Params) -> Result<Self, KeyError> {
         let params: Params = params.parse()?;
-        check_field_name("completion_field", &params.completion_field)?;
-        check_field_name("reference_field", &params.reference_field)?;
         Ok(Self {
-            extract: params.extract,
-            normalize: params.normalize,
-            completion_field: params.completion_field,
-            reference_field: params.reference_field,
+            source: AnswerSource::new(
+                params.extract,
+                params.normalize,
+                params.completion_field,
+                params.reference_field,
+            )?,
         })
     }
 }
 
 impl SampleReward for ExactMatch {
     fn score(&self, sample: &Sample) -> Result<Component, RewardError> {
-        let completion = sample.text(&self.completion_field)?;
-        let references = references(sample, &self.reference_field)?;
-        let answer = match extract(&completion, self.extract) {
-            Ok(answer) => answer,
-            Err(reason) => return Ok(no_answer(reason.0)),
-        };
-        let normalized = self.normalize.apply(&answer.text);
-        let matched = references.iter().position(|r| self.normalize.apply(r) == normalized);
-        Ok(Component::new(if matched.is_some() { 1.0 } else { 0.0 })
-            .with("extracted", snippet(&answer.text))
-            .with("method", answer.method)
-            .with("matched_reference", matched.map_or(Value::Null, Value::from)))
+        let normalize = &self.source.normalize;
+        self.source.judge(sample, |answer, references| {
+            let normalized = normalize.apply(&answer.text);
+            let matched = references.iter().position(|r| normalize.apply(r) == normalized);
+            Component::new(if matched.is_some() { 1.0 } else { 0.0 })
+                .with("matched_reference", matched.map_or(Value::Null, Value::from))
+        })
     }
 }
 

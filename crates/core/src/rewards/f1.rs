@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::common::{check_field_name, completion_field, no_answer, reference_field, references, snippet};
-use super::extract::{Extract, extract};
+use super::common::{AnswerSource, completion_field, reference_field};
+use super::extract::Extract;
 use super::normalize::Normalize;
 use crate::{Component, KeyError, Kind, Reward, RewardError, RewardFactory, RewardSpec, Sample, SampleReward};
 
@@ -37,10 +37,7 @@ fn squad() -> Normalize {
 }
 
 struct F1 {
-    extract: Extract,
-    normalize: Normalize,
-    completion_field: String,
-    reference_field: String,
+    source: AnswerSource,
 }
 
 fn build(spec: &RewardSpec) -> Result<Box<dyn Reward>, KeyError> {
@@ -86,40 +83,35 @@ fn token_f1(prediction: &str, reference: &str) -> (f64, f64, f64) {
 impl F1 {
     fn new(params: &crate::Params) -> Result<Self, KeyError> {
         let params: Params = params.parse()?;
-        check_field_name("completion_field", &params.completion_field)?;
-        check_field_name("reference_field", &params.reference_field)?;
         Ok(Self {
-            extract: params.extract,
-            normalize: params.normalize,
-            completion_field: params.completion_field,
-            reference_field: params.reference_field,
+            source: AnswerSource::new(
+                params.extract,
+                params.normalize,
+                params.completion_field,
+                params.reference_field,
+            )?,
         })
     }
 }
 
 impl SampleReward for F1 {
     fn score(&self, sample: &Sample) -> Result<Component, RewardError> {
-        let completion = sample.text(&self.completion_field)?;
-        let references = references(sample, &self.reference_field)?;
-        let answer = match extract(&completion, self.extract) {
-            Ok(answer) => answer,
-            Err(reason) => return Ok(no_answer(reason.0)),
-        };
-        let prediction = self.normalize.apply(&answer.text);
-        let mut best = (0usize, (0.0, 0.0, 0.0));
-        for (index, reference) in references.iter().enumerate() {
-            let scores = token_f1(&prediction, &self.normalize.apply(reference));
-            if index == 0 || scores.2 > best.1.2 {
-                best = (index, scores);
+        let normalize = &self.source.normalize;
+        self.source.judge(sample, |answer, references| {
+            let prediction = normalize.apply(&answer.text);
+            let mut best = (0usize, (0.0, 0.0, 0.0));
+            for (index, reference) in references.iter().enumerate() {
+                let scores = token_f1(&prediction, &normalize.apply(reference));
+                if index == 0 || scores.2 > best.1.2 {
+                    best = (index, scores);
+                }
             }
-        }
-        let (index, (precision, recall, f1)) = best;
-        Ok(Component::new(f1)
-            .with("extracted", snippet(&answer.text))
-            .with("method", answer.method)
-            .with("precision", precision)
-            .with("recall", recall)
-            .with("best_reference", Value::from(index)))
+            let (index, (precision, recall, f1)) = best;
+            Component::new(f1)
+                .with("precision", precision)
+                .with("recall", recall)
+                .with("best_reference", Value::from(index))
+        })
     }
 }
 
