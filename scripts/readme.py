@@ -7,7 +7,7 @@ import pathlib
 root = pathlib.Path(__file__).resolve().parent.parent
 docs = root / "docs"
 REWARD_ORDER = ["tags", "regex", "length", "repetition", "reasoning_steps", "exact_match", "f1", "contains",
-                "keyword_chain", "choice", "math", "process", "pbrs", "turning_point", "ensemble", "renorm"]
+                "keyword_chain", "choice", "math", "code", "process", "pbrs", "turning_point", "ensemble", "renorm"]
 
 kinds = {p.stem: p.read_text().strip() for p in sorted((docs / "kinds").glob("*.md"))}
 rewards = [k for k in REWARD_ORDER if k in kinds] + sorted(

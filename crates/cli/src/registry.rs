@@ -6,5 +6,6 @@ use assay_core::Registry;
 pub fn full() -> Registry {
     let mut registry = Registry::builtin();
     assay_math::register(&mut registry);
+    assay_code::register(&mut registry);
     registry
 }

@@ -65,8 +65,10 @@ const WORDS: &[&str] = &[
 #[allow(clippy::print_stdout)]
 pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     super::init_threads(args.threads);
-    if let Workload::Math = args.workload {
-        return super::bench_math::run(args);
+    match args.workload {
+        Workload::Math => return super::bench_math::run(args),
+        Workload::Code => return super::bench_code::run(args),
+        Workload::Text => {}
     }
     let registry = crate::registry::full();
     let pipeline = match &args.config {

@@ -63,7 +63,11 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     if args.no_peer {
         return Ok(ExitCode::SUCCESS);
     }
-    let Some((peer_rate, peer_verdicts)) = run_peer(&args.peer_script, &path)? else {
+    let script = args
+        .peer_script
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("../shared/peers/mathverify_bench.py"));
+    let Some((peer_rate, peer_verdicts)) = run_peer(&script, &path)? else {
         println!("math-verify: not installed (pip install math-verify) or script missing; peer not measured");
         return Ok(ExitCode::SUCCESS);
     };

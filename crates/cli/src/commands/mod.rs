@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_code;
 pub mod bench_math;
 pub mod check;
 pub mod kinds;

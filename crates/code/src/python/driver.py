@@ -1,0 +1,48 @@
+# Assay function-test driver: runs INSIDE the sandbox (appended to codec.py), untrusted once the candidate
+# is loaded. Reads one JSON header line and the candidate program from stdin, connects to the trusted
+# checker's socket, loads the program, then serves call requests until the checker closes the connection.
+# Nothing it sends is believed: the checker re-validates every message (see codec.py).
+import _socket  # the C module: `socket` would cost ~5 ms of imports (enum, selectors) per job
+import builtins
+import os
+import sys
+
+
+def _describe(error):
+    try:
+        return type(error).__name__, str(error)[:2000]
+    except BaseException:
+        return "Exception", "(unprintable exception)"
+
+
+def _serve():
+    header = json.loads(sys.stdin.buffer.readline())
+    program = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    sock.connect(header["socket"])
+    sys.path.insert(0, os.getcwd())
+    namespace = {"__name__": "__candidate__", "__builtins__": builtins}
+    try:
+        exec(compile(program, "solution.py", "exec"), namespace)
+        function = namespace[header["entry_point"]]
+        if not callable(function):
+            raise TypeError("%s is not callable" % header["entry_point"])
+    except BaseException as error:
+        send_message(sock, {"load_error": "%s: %s" % _describe(error)})
+        return
+    send_message(sock, {"loaded": True})
+    while True:
+        request = recv_message(sock)
+        if request is None:
+            return
+        args, kwargs = decode(request["call"])
+        try:
+            reply = {"return": encode(function(*args, **kwargs))}
+        except BaseException as error:
+            reply = {"raise": list(_describe(error))}
+        send_message(sock, reply)
+
+
+_serve()
+sys.stdout.flush()
+os._exit(0)
