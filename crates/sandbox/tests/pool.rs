@@ -1,11 +1,11 @@
-//! Pool behaviour: dead servers are replaced, protocol pipes are out of reach, warm beats cold.
+//! Pool behaviour: dead servers are replaced, protocol pipes are out of reach, jobs run concurrently.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
 use assay_sandbox::{Pool, SandboxConfig, Status};
-use common::{assert_pool_healthy, pool, python, sandbox};
+use common::{assert_pool_healthy, pool, python};
 
 #[test]
 fn a_dead_server_is_replaced() {
@@ -67,39 +67,16 @@ fn children_run_concurrently_on_separate_servers() {
         for _ in 0..2 {
             scope.spawn(|| {
                 let outcome = pool
-                    .run(&python("import time; time.sleep(0.5); print('done')"))
+                    .run(&python("import time; time.sleep(1.5); print('done')"))
                     .unwrap();
                 assert_eq!(outcome.status, Status::Passed);
             });
         }
     });
+    // Run one after the other, the two jobs would take at least 3 s.
     assert!(
-        started.elapsed() < Duration::from_millis(2500),
-        "took {:?}",
+        started.elapsed() < Duration::from_millis(2900),
+        "took {:?}: the jobs did not overlap",
         started.elapsed()
-    );
-}
-
-#[test]
-fn warm_pool_is_faster_than_a_fresh_sandbox_per_run() {
-    let job = python("def add(a, b):\n    return a + b\nassert add(2, 3) == 5\nprint('ok')");
-    let runs = 12;
-    let cold = sandbox();
-    let started = Instant::now();
-    for _ in 0..runs {
-        let outcome = cold.run_cold(&job).unwrap();
-        assert_eq!(outcome.status, Status::Passed);
-    }
-    let cold_time = started.elapsed();
-    let warm = Pool::new(sandbox(), Some(1)).unwrap();
-    let started = Instant::now();
-    for _ in 0..runs {
-        let outcome = warm.run(&job).unwrap();
-        assert_eq!(outcome.status, Status::Passed);
-    }
-    let warm_time = started.elapsed();
-    assert!(
-        warm_time * 2 < cold_time,
-        "warm {warm_time:?} vs cold {cold_time:?} for {runs} runs"
     );
 }
