@@ -3,14 +3,12 @@
 //! on the host, outside the sandbox, with rlimits in each child and a deadline enforced by the server
 //! (and by Rust as a backstop, which kills the server).
 
-use std::io::{Read, Write};
-use std::os::fd::AsFd;
+use std::io::Write;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Deserialize;
 
 use crate::HarnessError;
@@ -152,24 +150,11 @@ impl Drop for CheckerServer {
 
 /// Fills `buffer`; `false` if `deadline` passed first.
 fn read_exact_by(pipe: &mut ChildStdout, buffer: &mut [u8], deadline: Instant) -> Result<bool, HarnessError> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(false);
+    assay_sandbox::read_exact_before(pipe, buffer, deadline).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::UnexpectedEof {
+            HarnessError::Checker("checker server died".into())
+        } else {
+            HarnessError::Io(error)
         }
-        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
-        let mut fds = [PollFd::new(pipe.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, timeout) {
-            Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
-            Ok(_) => {}
-            Err(error) => return Err(HarnessError::Io(error.into())),
-        }
-        let n = pipe.read(&mut buffer[filled..])?;
-        if n == 0 {
-            return Err(HarnessError::Checker("checker server died".into()));
-        }
-        filled += n;
-    }
-    Ok(true)
+    })
 }

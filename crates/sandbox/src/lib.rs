@@ -38,4 +38,5 @@ pub use job::{Job, Program};
 pub use limits::Limits;
 pub use outcome::{Outcome, Status};
 pub use pool::Pool;
+pub use protocol::read_exact_before;
 pub use sandbox::Sandbox;

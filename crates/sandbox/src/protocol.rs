@@ -59,32 +59,45 @@ pub(crate) fn send_job(pipe: &mut impl Write, job: &Job) -> Result<(), SandboxEr
     Ok(())
 }
 
-/// Fills `buffer` from `pipe`, failing once `deadline` passes.
-pub(crate) fn read_exact_by<R: Read + AsFd>(
-    pipe: &mut R,
-    buffer: &mut [u8],
-    deadline: Instant,
-) -> Result<(), SandboxError> {
+/// Fills `buffer` from `pipe` unless `deadline` passes first (`Ok(false)`). A pipe closed before the buffer is
+/// full is an `UnexpectedEof` error. Shared with the code harness, which supervises its checker the same way.
+pub fn read_exact_before<R: Read + AsFd>(pipe: &mut R, buffer: &mut [u8], deadline: Instant) -> std::io::Result<bool> {
     let mut filled = 0;
     while filled < buffer.len() {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(SandboxError::Server("no answer before the supervision deadline".into()));
+            return Ok(false);
         }
         let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
         let mut fds = [PollFd::new(pipe.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, timeout) {
             Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
             Ok(_) => {}
-            Err(e) => return Err(SandboxError::Io(e.into())),
+            Err(e) => return Err(e.into()),
         }
         let n = pipe.read(&mut buffer[filled..])?;
         if n == 0 {
-            return Err(SandboxError::Server("fork server closed its pipe (died)".into()));
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
         filled += n;
     }
-    Ok(())
+    Ok(true)
+}
+
+/// Fills `buffer` from `pipe`, failing once `deadline` passes.
+pub(crate) fn read_exact_by<R: Read + AsFd>(
+    pipe: &mut R,
+    buffer: &mut [u8],
+    deadline: Instant,
+) -> Result<(), SandboxError> {
+    match read_exact_before(pipe, buffer, deadline) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(SandboxError::Server("no answer before the supervision deadline".into())),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(SandboxError::Server("fork server closed its pipe (died)".into()))
+        }
+        Err(e) => Err(SandboxError::Io(e)),
+    }
 }
 
 /// Reads one JSON frame.

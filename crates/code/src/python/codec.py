@@ -21,15 +21,20 @@ class PlainDataError(Exception):
     """A value that is not plain data, or a tree that is not a valid encoding of plain data."""
 
 
+def _spend(budget, depth):
+    """Counts one more value against the shared caps on depth and on the number of values."""
+    if depth > MAX_DEPTH:
+        raise PlainDataError("nested deeper than %d levels" % MAX_DEPTH)
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise PlainDataError("more than %d values" % MAX_NODES)
+
+
 def encode(value):
     budget = [MAX_NODES]
 
     def enc(v, depth):
-        if depth > MAX_DEPTH:
-            raise PlainDataError("nested deeper than %d levels" % MAX_DEPTH)
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise PlainDataError("more than %d values" % MAX_NODES)
+        _spend(budget, depth)
         kind = type(v)
         if v is None:
             return ["n"]
@@ -73,11 +78,7 @@ def decode(tree):
         return [dec(x, depth + 1) for x in payload]
 
     def dec(node, depth):
-        if depth > MAX_DEPTH:
-            raise PlainDataError("nested deeper than %d levels" % MAX_DEPTH)
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise PlainDataError("more than %d values" % MAX_NODES)
+        _spend(budget, depth)
         if type(node) is not list or not node or type(node[0]) is not str:
             raise PlainDataError("malformed value")
         tag = node[0]
