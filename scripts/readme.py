@@ -1,4 +1,5 @@
-"""Assembles README.md from docs/readme/head.md, the per-kind sections in docs/kinds/ and docs/readme/tail.md.
+"""Assembles README.md from docs/readme/head.md, the per-kind sections in docs/kinds/, the topic sections in
+docs/readme/sections/ (server, Python, detection, evaluation, model rewards, ...) and docs/readme/tail.md.
 
 Run with: python3 scripts/readme.py   (the CLI test `readme_includes_every_kind_section` fails when README is stale)
 """
@@ -24,5 +25,9 @@ parts.append("## Shaping\n\nShapes transform the combined reward, in the order o
              "`../shared/specs/reward-math.md`, and `crates/core/src/spec/` implements every function named by "
              "its test vectors (`crates/core/tests/it/vectors.rs` checks all of them).")
 parts += [kinds[k] for k in shapes]
+SECTION_ORDER = ["server", "python", "models", "detect", "eval"]
+sections = {p.stem: p.read_text().strip() for p in sorted((docs / "readme" / "sections").glob("*.md"))}
+parts += [sections[s] for s in SECTION_ORDER if s in sections]
+parts += [sections[s] for s in sorted(sections) if s not in SECTION_ORDER]
 parts.append((docs / "readme" / "tail.md").read_text().strip())
 (root / "README.md").write_text("\n\n".join(parts) + "\n")
