@@ -2,6 +2,7 @@
 //! exact arithmetic and randomized evaluation instead of sympy's chopped evalf.
 
 use crate::budget::{Budget, Over};
+use crate::complex::{IMAGINARY_UNIT, eval_complex, uses_imaginary_unit};
 use crate::eval::{Env, EvalError, Val, eval, values_equal};
 use crate::expr::{Expr, RelOp};
 use num_bigint::BigInt;
@@ -31,7 +32,54 @@ impl Default for CompareOptions {
 
 type CResult = Result<bool, Over>;
 
+/// Evaluation points for expressions with variables; sums and products with symbolic bounds
+/// are only defined at integers, where identities need more points to be told apart.
 const TRIALS: u64 = 3;
+const INTEGER_TRIALS: u64 = 7;
+
+/// How the variables of a comparison are sampled.
+struct Points {
+    vars: Vec<String>,
+    trials: u64,
+    integers: bool,
+}
+
+impl Points {
+    fn new(gold: &Expr, pred: &Expr, exclude: Option<&str>) -> Points {
+        let mut vars = gold.free_symbols();
+        vars.extend(pred.free_symbols());
+        vars.sort();
+        vars.dedup();
+        vars.retain(|v| Some(v.as_str()) != exclude);
+        let integers = gold.has_symbolic_bounds() || pred.has_symbolic_bounds();
+        let trials = match (vars.is_empty(), integers) {
+            (true, _) => 1,
+            (false, true) => INTEGER_TRIALS,
+            (false, false) => TRIALS,
+        };
+        Points { vars, trials, integers }
+    }
+
+    fn bind(&self, trial: u64) -> Vec<(String, BigRational)> {
+        self.vars
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                if self.integers {
+                    let k = 3 + (trial * 7 + j as u64 * 5) % 19;
+                    return (name.clone(), BigRational::from_integer(BigInt::from(k)));
+                }
+                // Distinct non-integer sample points per variable and trial; the second trial is
+                // negative so that sqrt(x^2) and |x| are told apart from x.
+                let h = (trial * 7919 + j as u64 * 104_729 + name.len() as u64 * 31) % 1000;
+                let num = BigInt::from(h * 13 % 97 + 11);
+                let den = BigInt::from(h % 17 + 3);
+                let q = BigRational::new(num, den);
+                (name.clone(), if trial == 1 { -q } else { q })
+            })
+            .collect()
+    }
+}
 
 /// Expands `±` into a set and folds literal matrix arithmetic; run once per parsed answer.
 pub fn prepare(e: &Expr) -> Expr {
@@ -374,7 +422,7 @@ pub fn expr_eq(gold: &Expr, pred: &Expr, opts: &CompareOptions, budget: &mut Bud
         return Ok(true);
     }
     if gold.is_relation() && pred.is_relation() {
-        return relations_eq(&gold, &pred, opts, budget);
+        return relations_eq(&gold, &pred, budget);
     }
     if gold.is_relation() || pred.is_relation() {
         return Ok(false);
@@ -525,13 +573,13 @@ fn relation_parts(e: &Expr) -> Vec<(RelOp, Expr, Expr)> {
     out
 }
 
-fn relations_eq(gold: &Expr, pred: &Expr, opts: &CompareOptions, budget: &mut Budget) -> CResult {
+fn relations_eq(gold: &Expr, pred: &Expr, budget: &mut Budget) -> CResult {
     let (g, p) = (relation_parts(gold), relation_parts(pred));
     if g.len() != p.len() {
         return Ok(false);
     }
     for ((go, gl, gr), (po, pl, pr)) in g.into_iter().zip(p) {
-        if !relation_eq(go, gl, gr, po, pl, pr, opts, budget)? {
+        if !relation_eq(go, gl, gr, po, pl, pr, budget)? {
             return Ok(false);
         }
     }
@@ -547,17 +595,7 @@ fn oriented(op: RelOp, lhs: Expr, rhs: Expr) -> (RelOp, Expr) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn relation_eq(
-    go: RelOp,
-    gl: Expr,
-    gr: Expr,
-    po: RelOp,
-    pl: Expr,
-    pr: Expr,
-    opts: &CompareOptions,
-    budget: &mut Budget,
-) -> CResult {
+fn relation_eq(go: RelOp, gl: Expr, gr: Expr, po: RelOp, pl: Expr, pr: Expr, budget: &mut Budget) -> CResult {
     let (go, gd) = oriented(go, gl, gr);
     let (po, pd) = oriented(po, pl, pr);
     if go != po {
@@ -567,10 +605,10 @@ fn relation_eq(
         return Ok(true);
     }
     // lhs−rhs must agree up to a constant factor (positive for inequalities).
-    let vars = union_vars(&gd, &pd, opts);
+    let points = Points::new(&gd, &pd, None);
     let mut ratio: Option<Val> = None;
-    for t in 0..TRIALS {
-        let env_vars = bind(&vars, t);
+    for t in 0..points.trials {
+        let env_vars = points.bind(t);
         let env = Env {
             vars: &env_vars,
             seed: 0,
@@ -606,29 +644,6 @@ fn relation_eq(
         }
     }
     Ok(true)
-}
-
-fn union_vars(a: &Expr, b: &Expr, _opts: &CompareOptions) -> Vec<String> {
-    let mut v = a.free_symbols();
-    v.extend(b.free_symbols());
-    v.sort();
-    v.dedup();
-    v
-}
-
-fn bind(vars: &[String], trial: u64) -> Vec<(String, BigRational)> {
-    vars.iter()
-        .enumerate()
-        .map(|(j, name)| {
-            // Distinct non-integer sample points per variable and trial; the second trial is
-            // negative so that sqrt(x^2) and |x| are told apart from x.
-            let h = (trial * 7919 + j as u64 * 104_729 + name.len() as u64 * 31) % 1000;
-            let num = BigInt::from(h * 13 % 97 + 11);
-            let den = BigInt::from(h % 17 + 3);
-            let q = BigRational::new(num, den);
-            (name.clone(), if trial == 1 { -q } else { q })
-        })
-        .collect()
 }
 
 fn is_atomic_float(e: &Expr) -> bool {
@@ -678,27 +693,35 @@ fn scalars_eq(gold: &Expr, pred: &Expr, opts: &CompareOptions, budget: &mut Budg
     if let (Some(a), Some(b)) = (integer_value(gold), integer_value(pred)) {
         return Ok(a == b);
     }
-    let vars = union_vars(gold, pred, opts);
+    let imaginary = uses_imaginary_unit(gold) || uses_imaginary_unit(pred);
+    let points = Points::new(gold, pred, imaginary.then_some(IMAGINARY_UNIT));
     let mut agreed = 0;
-    for t in 0..TRIALS {
-        if vars.is_empty() && t > 0 {
-            break;
-        }
-        let env_vars = bind(&vars, t);
+    for t in 0..points.trials {
+        let env_vars = points.bind(t);
         let env = Env {
             vars: &env_vars,
             seed: 0,
         };
-        match (eval(gold, &env, budget), eval(pred, &env, budget)) {
-            (Ok(a), Ok(b)) => {
-                if !values_equal(&a, &b) {
-                    return Ok(false);
-                }
-                agreed += 1;
-            }
-            (Err(EvalError::Over(o)), _) | (_, Err(EvalError::Over(o))) => return Err(o),
-            _ => {}
+        let verdict = if imaginary {
+            both(eval_complex(gold, &env, budget), eval_complex(pred, &env, budget)).map(|(a, b)| a.equals(&b))
+        } else {
+            both(eval(gold, &env, budget), eval(pred, &env, budget)).map(|(a, b)| values_equal(&a, &b))
+        };
+        match verdict {
+            Ok(true) => agreed += 1,
+            Ok(false) => return Ok(false),
+            Err(EvalError::Over(o)) => return Err(o),
+            Err(EvalError::Undefined) => {}
         }
     }
     Ok(agreed > 0)
+}
+
+/// Both values, or the more serious of the two errors (over budget beats undefined).
+fn both<T>(a: Result<T, EvalError>, b: Result<T, EvalError>) -> Result<(T, T), EvalError> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(EvalError::Over(o)), _) | (_, Err(EvalError::Over(o))) => Err(EvalError::Over(o)),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
 }

@@ -107,7 +107,7 @@ fn check_q(q: BigRational, budget: &Budget) -> EResult {
     Ok(Val::Q(q))
 }
 
-fn add(a: Val, b: Val, budget: &Budget) -> EResult {
+pub(crate) fn add(a: Val, b: Val, budget: &Budget) -> EResult {
     match (a, b) {
         (Val::Q(x), Val::Q(y)) => check_q(x + y, budget),
         (a, b) => {
@@ -117,7 +117,7 @@ fn add(a: Val, b: Val, budget: &Budget) -> EResult {
     }
 }
 
-fn mul(a: Val, b: Val, budget: &Budget) -> EResult {
+pub(crate) fn mul(a: Val, b: Val, budget: &Budget) -> EResult {
     match (a, b) {
         (Val::Q(x), Val::Q(y)) => check_q(x * y, budget),
         (a, b) => {
@@ -127,7 +127,7 @@ fn mul(a: Val, b: Val, budget: &Budget) -> EResult {
     }
 }
 
-fn div(a: Val, b: Val, budget: &Budget) -> EResult {
+pub(crate) fn div(a: Val, b: Val, budget: &Budget) -> EResult {
     if b.is_zero() {
         return Err(EvalError::Undefined);
     }
@@ -140,7 +140,7 @@ fn div(a: Val, b: Val, budget: &Budget) -> EResult {
     }
 }
 
-fn neg(a: Val) -> Val {
+pub(crate) fn neg(a: Val) -> Val {
     match a {
         Val::Q(x) => Val::Q(-x),
         Val::F(f, l) => Val::F(f.neg(), l),
@@ -165,7 +165,7 @@ fn exact_root(q: &BigRational, n: u32) -> Option<BigRational> {
     Some(BigRational::new(root_int(q.numer())?, root_int(q.denom())?))
 }
 
-fn root(a: Val, n: u32) -> EResult {
+pub(crate) fn root(a: Val, n: u32) -> EResult {
     if n == 0 {
         return Err(EvalError::Undefined);
     }
@@ -326,6 +326,7 @@ pub fn eval(e: &Expr, env: &Env<'_>, budget: &mut Budget) -> EResult {
             let x = eval(a, env, budget)?;
             pow(x, y, budget)
         }
+        Expr::Func(..) if e.big_operator().is_some() => big_operator(e, env, budget),
         Expr::Func(name, args) => eval_func(name, args, env, budget),
         _ => Err(EvalError::Undefined),
     }
@@ -441,4 +442,48 @@ fn eval_func(name: &str, args: &[Expr], env: &Env<'_>, budget: &mut Budget) -> E
             check_q(acc, budget)
         }
     }
+}
+
+/// Most terms a sum or product may expand to; more is over budget rather than slow.
+const MAX_BIG_OPERATOR_TERMS: i64 = 10_000;
+
+/// `\\sum_{k=a}^{b} body` or `\\prod`, term by term, with integer bounds.
+fn big_operator(e: &Expr, env: &Env<'_>, budget: &mut Budget) -> EResult {
+    let Some((index, start, end, body)) = e.big_operator() else {
+        return Err(EvalError::Undefined);
+    };
+    let is_sum = matches!(e, Expr::Func(name, _) if name == "sum");
+    let bound = |b: &Expr, budget: &mut Budget| -> Result<i64, EvalError> {
+        match eval(b, env, budget)? {
+            Val::Q(q) if q.is_integer() => q.to_integer().to_i64().ok_or(EvalError::Over(Over::Size)),
+            _ => Err(EvalError::Undefined),
+        }
+    };
+    let (first, last) = (bound(start, budget)?, bound(end, budget)?);
+    if last.saturating_sub(first) >= MAX_BIG_OPERATOR_TERMS {
+        return Err(EvalError::Over(Over::Size));
+    }
+    let mut vars: Vec<(String, BigRational)> = env.vars.iter().filter(|(n, _)| n != index).cloned().collect();
+    vars.push((index.to_string(), BigRational::zero()));
+    let mut acc = Val::Q(if is_sum {
+        BigRational::zero()
+    } else {
+        BigRational::one()
+    });
+    for k in first..=last {
+        if let Some(slot) = vars.last_mut() {
+            slot.1 = BigRational::from_integer(k.into());
+        }
+        let inner = Env {
+            vars: &vars,
+            seed: env.seed,
+        };
+        let term = eval(body, &inner, budget)?;
+        acc = if is_sum {
+            add(acc, term, budget)?
+        } else {
+            mul(acc, term, budget)?
+        };
+    }
+    Ok(acc)
 }

@@ -153,6 +153,15 @@ impl Expr {
             if let Expr::Sym(name) = e {
                 out.push(name.clone());
             }
+            if let Some((index, start, end, body)) = e.big_operator() {
+                // The index of a sum or product is bound inside it.
+                let mut inner = Vec::new();
+                walk(body, &mut inner);
+                out.extend(inner.into_iter().filter(|name| name != index));
+                walk(start, out);
+                walk(end, out);
+                return;
+            }
             for c in e.children() {
                 walk(c, out);
             }
@@ -162,6 +171,29 @@ impl Expr {
         out.sort();
         out.dedup();
         out
+    }
+
+    /// `\\sum`/`\\prod` with an index: (index name, first value, last value, body).
+    pub fn big_operator(&self) -> Option<(&str, &Expr, &Expr, &Expr)> {
+        let Expr::Func(name, args) = self else {
+            return None;
+        };
+        let [Expr::Rel(index, rest), end, body] = args.as_slice() else {
+            return None;
+        };
+        match (name.as_str(), &**index, rest.as_slice()) {
+            ("sum" | "prod", Expr::Sym(index), [(RelOp::Eq, start)]) => Some((index, start, end, body)),
+            _ => None,
+        }
+    }
+
+    /// Whether a sum or product bounds its index by a free variable (`\\sum_{k=1}^{n}`): such
+    /// expressions only make sense at integer values of that variable.
+    pub fn has_symbolic_bounds(&self) -> bool {
+        if let Some((_, start, end, body)) = self.big_operator() {
+            return !start.free_symbols().is_empty() || !end.free_symbols().is_empty() || body.has_symbolic_bounds();
+        }
+        self.children().iter().any(|c| c.has_symbolic_bounds())
     }
 
     /// Renames variables by the given map.

@@ -19,6 +19,7 @@
 
 mod budget;
 mod compare;
+mod complex;
 mod eval;
 mod expr;
 mod extract;

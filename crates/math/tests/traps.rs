@@ -82,3 +82,35 @@ fn statuses_other_than_equality() {
     assert_eq!(verify("$1$", tower, &o).status, Status::Unknown);
     assert_eq!(verify("$1$", r"$(10^{10^{10}})!$", &o).status, Status::Unknown);
 }
+
+#[test]
+fn complex_numbers_use_i_as_the_imaginary_unit() {
+    assert_status("$3+4i$", "$4i+3$", Status::Equal);
+    assert_status("$i^2$", "$-1$", Status::Equal);
+    assert_status(r"$\frac{1}{i}$", "$-i$", Status::Equal);
+    assert_status("$(1+i)^2$", "$2i$", Status::Equal);
+    assert_status(r"$\sqrt{-4}$", "$2i$", Status::Equal);
+    assert_status(r"$\frac{3+4i}{1-2i}$", "$-1+2i$", Status::Equal);
+    assert_status("$|3+4i|$", "$5$", Status::Equal);
+    assert_status(r"$e^{i\pi}$", "$-1$", Status::Equal);
+    assert_status("$3+4i$", "$3-4i$", Status::NotEqual);
+    assert_status("$(1+i)^2$", "$2$", Status::NotEqual);
+    assert_status("$i^{4001}$", "$i$", Status::Equal);
+    assert_status("$x+i$", "$i+x$", Status::Equal);
+    assert_status("$x+i$", "$x-i$", Status::NotEqual);
+}
+
+#[test]
+fn sums_and_products_with_symbolic_bounds() {
+    assert_status(r"$\sum_{k=1}^{n} k$", r"$\frac{n(n+1)}{2}$", Status::Equal);
+    assert_status(r"$\sum_{i=1}^{n} i$", r"$\frac{n(n+1)}{2}$", Status::Equal);
+    assert_status(r"$\sum_{k=1}^{n} k^2$", r"$\frac{n(n+1)(2n+1)}{6}$", Status::Equal);
+    assert_status(r"$\sum_{k=1}^{n} k^2$", r"$\frac{n(n+1)(2n-1)}{6}$", Status::NotEqual);
+    assert_status(r"$\prod_{k=1}^{n} k$", "$n!$", Status::Equal);
+    assert_status(r"$\sum_{k=0}^{n} \binom{n}{k}$", "$2^n$", Status::Equal);
+    assert_status(r"$\sum_{k=0}^{n} \binom{n}{k}$", "$2^{n+1}$", Status::NotEqual);
+    assert_status(r"$(x+1)^{40}$", r"$\sum_{k=0}^{40} \binom{40}{k}x^k$", Status::Equal);
+    assert_status(r"$\sum_{k=1}^{10} k$", "$55$", Status::Equal);
+    // Too many terms is over budget, never a guess.
+    assert_status(r"$\sum_{k=1}^{10^{9}} k$", "$500000000500000000$", Status::Unknown);
+}

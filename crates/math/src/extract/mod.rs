@@ -246,7 +246,7 @@ fn extract_in(text: &str, cfg: &ExtractConfig, budget: &mut Budget) -> Result<Ex
     let mut raw: Option<String> = None;
     let mut cands = Vec::new();
     if let Some(letters) = &cfg.choices {
-        letter_candidates(text, letters, &mut cands);
+        letter_candidates(text, letters, cfg.boxed_priority, &mut cands);
         // "final answer is X" anchors for letters.
         for (a, e) in final_answer_is_ends(text) {
             let p = skip_ws(text.as_bytes(), e);
@@ -387,5 +387,17 @@ mod tests {
         assert_eq!(canon("A. Because B is not valid", &cfg).as_deref(), Some("text(a)"));
         assert_eq!(canon("Final answer is B", &cfg).as_deref(), Some("text(b)"));
         assert_eq!(canon("No valid answer here", &cfg), None);
+        // Forms Math-Verify misses: parenthesized and boxed letters.
+        assert_eq!(canon("I pick (B).", &cfg).as_deref(), Some("text(b)"));
+        assert_eq!(canon("The answer is (A) since...", &cfg).as_deref(), Some("text(a)"));
+        assert_eq!(canon("so the correct option is B)", &cfg).as_deref(), Some("text(b)"));
+        assert_eq!(
+            canon("Thus $\\boxed{\\text{(B)}}$, not A", &cfg).as_deref(),
+            Some("text(b)")
+        );
+        assert_eq!(canon("A or B? \\boxed{A}", &cfg).as_deref(), Some("text(a)"));
+        // A boxed non-letter is no letter, and words that start with a letter are not answers.
+        assert_eq!(canon("\\boxed{AB}", &cfg), None);
+        assert_eq!(canon("(Because) Both are wrong", &cfg), None);
     }
 }
