@@ -3,7 +3,7 @@
 //! here `i` is the imaginary unit whenever an answer leaves it free (a summation index `i` is bound).
 
 use crate::budget::{Budget, Over};
-use crate::eval::{Env, EvalError, Val, add, div, eval, mul, neg, root, values_equal};
+use crate::eval::{Env, EvalError, Val, add, div, eval, mul, neg, power_by_squaring, root, values_equal};
 use crate::expr::Expr;
 use num_rational::BigRational;
 use num_traits::{ToPrimitive, Zero};
@@ -41,6 +41,10 @@ impl Complex {
     fn is_real(&self) -> bool {
         self.im.signum() == 0
     }
+}
+
+fn one() -> Complex {
+    Complex::real(Val::Q(BigRational::from_integer(1.into())))
 }
 
 fn zero() -> Val {
@@ -85,25 +89,9 @@ fn c_pow(base: Complex, exponent: i64, budget: &mut Budget) -> CResult {
     if exponent.abs() > MAX_COMPLEX_EXPONENT {
         return Err(EvalError::Over(Over::Size));
     }
-    let mut result = Complex::real(Val::Q(BigRational::from_integer(1.into())));
-    let mut square = base;
-    let mut k = exponent.unsigned_abs();
-    while k > 0 {
-        budget.tick()?;
-        if k & 1 == 1 {
-            result = c_mul(result, square.clone(), budget)?;
-        }
-        k >>= 1;
-        if k > 0 {
-            square = c_mul(square.clone(), square, budget)?;
-        }
-    }
+    let result = power_by_squaring(base, exponent.unsigned_abs(), one(), budget, c_mul)?;
     if exponent < 0 {
-        return c_div(
-            Complex::real(Val::Q(BigRational::from_integer(1.into()))),
-            result,
-            budget,
-        );
+        return c_div(one(), result, budget);
     }
     Ok(result)
 }
@@ -154,7 +142,7 @@ pub fn eval_complex(e: &Expr, env: &Env<'_>, budget: &mut Budget) -> CResult {
             Ok(acc)
         }
         Expr::Mul(factors) => {
-            let mut acc = Complex::real(Val::Q(BigRational::from_integer(1.into())));
+            let mut acc = one();
             for f in factors {
                 let x = eval_complex(f, env, budget)?;
                 acc = c_mul(acc, x, budget)?;

@@ -205,24 +205,35 @@ fn int_pow(base: Val, exp: &BigInt, budget: &mut Budget) -> EResult {
         let bits = q.numer().bits().max(q.denom().bits()).saturating_sub(1);
         budget.check_bits(bits.saturating_mul(e.unsigned_abs()))?;
     }
-    let mut result = Val::Q(BigRational::one());
-    let mut b = base;
-    let mut k = e.unsigned_abs();
-    while k > 0 {
-        budget.tick()?;
-        if k & 1 == 1 {
-            result = mul(result, b.clone(), budget)?;
-        }
-        k >>= 1;
-        if k > 0 {
-            b = mul(b.clone(), b, budget)?;
-        }
-    }
+    let result = power_by_squaring(base, e.unsigned_abs(), Val::Q(BigRational::one()), budget, mul)?;
     if e < 0 {
         div(Val::Q(BigRational::one()), result, budget)
     } else {
         Ok(result)
     }
+}
+
+/// `base^k` with O(log k) multiplications, each one a budget tick.
+pub(crate) fn power_by_squaring<T: Clone>(
+    base: T,
+    mut k: u64,
+    one: T,
+    budget: &mut Budget,
+    mul: impl Fn(T, T, &Budget) -> Result<T, EvalError>,
+) -> Result<T, EvalError> {
+    let mut result = one;
+    let mut square = base;
+    while k > 0 {
+        budget.tick()?;
+        if k & 1 == 1 {
+            result = mul(result, square.clone(), budget)?;
+        }
+        k >>= 1;
+        if k > 0 {
+            square = mul(square.clone(), square, budget)?;
+        }
+    }
+    Ok(result)
 }
 
 fn pow(base: Val, exp: Val, budget: &mut Budget) -> EResult {
