@@ -69,14 +69,12 @@ const RB1_SUBSETS: &[&str] = &[
 fn rb1_file(rng: &mut Rng) -> Vec<Value> {
     // Some files cover only part of the subsets, so sections with missing members are exercised too.
     let used = 1 + rng.below(RB1_SUBSETS.len());
-    (0..200 + rng.below(300))
+    let rows = 200 + rng.below(300);
+    (0..rows)
         .map(|i| {
-            json!({
-                "id": i,
-                "subset": RB1_SUBSETS[rng.below(used)],
-                "score_chosen": rng.score(),
-                "score_rejected": rng.score(),
-            })
+            let subset = RB1_SUBSETS[rng.below(used)];
+            let (chosen, rejected) = (rng.score(), rng.score());
+            json!({"id": i, "subset": subset, "score_chosen": chosen, "score_rejected": rejected})
         })
         .collect()
 }
@@ -85,7 +83,8 @@ fn rb2_file(rng: &mut Rng) -> Vec<Value> {
     let mut rows = Vec::new();
     for i in 0..150 + rng.below(150) {
         let subset = ["Factuality", "Precise IF", "Math", "Safety", "Focus"][rng.below(5)];
-        rows.push(json!({"id": format!("{i}"), "subset": subset, "scores_chosen": rng.scores(1), "scores_rejected": rng.scores(3)}));
+        let (chosen, rejected) = (rng.scores(1), rng.scores(3));
+        rows.push(json!({"id": format!("{i}"), "subset": subset, "scores_chosen": chosen, "scores_rejected": rejected}));
     }
     for prompt in 0..20 + rng.below(30) {
         // Ties prompts: a reference version, a tied version with several correct answers, or both.
@@ -96,27 +95,37 @@ fn rb2_file(rng: &mut Rng) -> Vec<Value> {
         };
         for kind in kinds {
             let correct = if *kind == "tied" { 2 + rng.below(4) } else { 1 + rng.below(2) };
+            let incorrect = 1 + rng.below(6);
+            let (chosen, rejected) = (rng.scores(correct), rng.scores(incorrect));
             rows.push(json!({
                 "id": format!("{kind}:{prompt}"),
                 "subset": "Ties",
-                "scores_chosen": rng.scores(correct),
-                "scores_rejected": rng.scores(1 + rng.below(6)),
+                "scores_chosen": chosen,
+                "scores_rejected": rejected,
             }));
         }
     }
     rows
 }
 
-fn peer(rows: &[Value]) -> Value {
+/// The package's numbers for each file (one interpreter start: importing `datasets` takes seconds).
+fn peer(files: &[Vec<Value>]) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("scores.jsonl");
-    let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
-    std::fs::write(&file, text).unwrap();
+    let paths: Vec<std::path::PathBuf> = files
+        .iter()
+        .enumerate()
+        .map(|(i, rows)| {
+            let path = dir.path().join(format!("scores{i}.jsonl"));
+            let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+            std::fs::write(&path, text).unwrap();
+            path
+        })
+        .collect();
     let python = std::env::var("ASSAY_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rewardbench_peer.py");
     let output = Command::new(&python)
         .arg(&script)
-        .arg(&file)
+        .args(&paths)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
     assert!(
@@ -124,7 +133,12 @@ fn peer(rows: &[Value]) -> Value {
         "the rewardbench peer failed (install: pip install --no-deps rewardbench==0.1.4 && pip install pandas datasets):\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).expect("peer prints JSON")
+    let results: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("peer prints JSON lines"))
+        .collect();
+    assert_eq!(results.len(), files.len());
+    results
 }
 
 fn assert_same(ours: &Map<String, Value>, theirs: &Value, what: &str) {
@@ -146,11 +160,11 @@ fn records(rows: &[Value]) -> Vec<Map<String, Value>> {
 
 #[test]
 fn rewardbench1_matches_the_package() {
-    for seed in 1..=6u64 {
-        let mut rng = Rng(seed * 0x9E37_79B9_7F4A_7C15);
-        let rows = rb1_file(&mut rng);
-        let ours = rewardbench::evaluate(&records(&rows)).unwrap();
-        let theirs = peer(&rows);
+    let files: Vec<Vec<Value>> = (1..=8u64)
+        .map(|seed| rb1_file(&mut Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15))))
+        .collect();
+    for (rows, theirs) in files.iter().zip(peer(&files)) {
+        let ours = rewardbench::evaluate(&records(rows)).unwrap();
         let subsets: Map<String, Value> = ours.subsets.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         assert_same(&subsets, &theirs["subsets"], "subsets");
         assert_same(&ours.sections, &theirs["sections"], "sections");
@@ -159,11 +173,11 @@ fn rewardbench1_matches_the_package() {
 
 #[test]
 fn rewardbench2_matches_the_package() {
-    for seed in 1..=6u64 {
-        let mut rng = Rng(seed * 0xD1B5_4A32_D192_ED03);
-        let rows = rb2_file(&mut rng);
-        let ours = rewardbench::evaluate(&records(&rows)).unwrap();
-        let theirs = peer(&rows);
+    let files: Vec<Vec<Value>> = (1..=8u64)
+        .map(|seed| rb2_file(&mut Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03))))
+        .collect();
+    for (rows, theirs) in files.iter().zip(peer(&files)) {
+        let ours = rewardbench::evaluate(&records(rows)).unwrap();
         let subsets: Map<String, Value> = ours.subsets.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         assert_same(&subsets, &theirs["subsets"], "subsets");
         assert!(ours.subsets["Ties"] != 0.0, "the Ties formula was exercised");

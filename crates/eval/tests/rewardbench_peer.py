@@ -1,7 +1,7 @@
 """Scores a RewardBench score file with the `rewardbench` package's own scoring functions (the peer of
 `assay eval rewardbench`) and prints the numbers as JSON.
 
-Usage: python3 rewardbench_peer.py scores.jsonl
+Usage: python3 rewardbench_peer.py scores.jsonl [more.jsonl ...]  (one JSON line per file, in order)
 
 `pip install --no-deps rewardbench==0.1.4 && pip install pandas datasets` is enough: the package's scoring code
 (`rewardbench.utils.calculate_scores_per_section`, `reroll_and_score_dataset`, `process_single_model` and
@@ -94,12 +94,13 @@ def rewardbench_v2(rows, utils):
 
 def main():
     constants, utils = import_scoring_code()
-    with open(sys.argv[1], encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    if rows and "scores_chosen" in rows[0]:
-        print(json.dumps(rewardbench_v2(rows, utils)))
-    else:
-        print(json.dumps(rewardbench_v1(rows, constants, utils)))
+    for path in sys.argv[1:]:
+        with open(path, encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle if line.strip()]
+        if rows and "scores_chosen" in rows[0]:
+            print(json.dumps(rewardbench_v2(rows, utils)))
+        else:
+            print(json.dumps(rewardbench_v1(rows, constants, utils)))
 
 
 if __name__ == "__main__":
