@@ -36,6 +36,15 @@ pub enum Command {
     /// Measure throughput on generated data.
     #[command(after_help = "Example:\n  assay bench text --samples 100000")]
     Bench(BenchArgs),
+    /// Evaluate rewards and reward models: RewardBench, one-vs-many, preference strength, verifier error rates,
+    /// EPIC/STARC distances, over-optimization fits.
+    #[command(after_help = "Example:\n  assay eval rewardbench --input scores.jsonl --output rb.json")]
+    Eval(crate::commands::eval::EvalArgs),
+    /// Write a self-contained HTML report of a scores file.
+    #[command(
+        after_help = "Example:\n  assay report --input /tmp/scores.jsonl --rollouts examples/rollouts.jsonl --output report.html"
+    )]
+    Report(crate::commands::report::ReportArgs),
 }
 
 /// `assay score`.

@@ -36,5 +36,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Kinds => commands::kinds::run(),
         args::Command::Math(args) => commands::math::run(&args),
         args::Command::Bench(args) => commands::bench::run(&args),
+        args::Command::Eval(args) => commands::eval::run(&args),
+        args::Command::Report(args) => commands::report::run(&args),
     }
 }

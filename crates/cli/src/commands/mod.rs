@@ -4,8 +4,10 @@ pub mod bench;
 pub mod bench_code;
 pub mod bench_math;
 pub mod check;
+pub mod eval;
 pub mod kinds;
 pub mod math;
+pub mod report;
 pub mod score;
 
 /// Sizes rayon's global pool once; later calls keep the first size.

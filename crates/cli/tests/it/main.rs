@@ -5,3 +5,4 @@ mod examples;
 mod math;
 mod score;
 mod util;
+mod eval;
