@@ -36,6 +36,11 @@ pub enum Command {
     /// Measure throughput on generated data.
     #[command(after_help = "Example:\n  assay bench text --samples 100000")]
     Bench(BenchArgs),
+    /// Serve a pipeline over HTTP: /v1/score, OpenRLHF's /get_reward, SandboxFusion's /run_code, /healthz, /metrics.
+    #[command(
+        after_help = "Example:\n  ASSAY_TOKEN=secret assay serve --config examples/pipeline.toml --token-env ASSAY_TOKEN"
+    )]
+    Serve(crate::commands::serve::ServeArgs),
 }
 
 /// `assay score`.
