@@ -45,6 +45,11 @@ pub enum Command {
         after_help = "Example:\n  assay report --input /tmp/scores.jsonl --rollouts examples/rollouts.jsonl --output report.html"
     )]
     Report(crate::commands::report::ReportArgs),
+    /// Serve a pipeline over HTTP: /v1/score, OpenRLHF's /get_reward, SandboxFusion's /run_code, /healthz, /metrics.
+    #[command(
+        after_help = "Example:\n  ASSAY_TOKEN=secret assay serve --config examples/pipeline.toml --token-env ASSAY_TOKEN"
+    )]
+    Serve(crate::commands::serve::ServeArgs),
 }
 
 /// `assay score`.

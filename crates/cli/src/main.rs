@@ -38,5 +38,6 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Bench(args) => commands::bench::run(&args),
         args::Command::Eval(args) => commands::eval::run(&args),
         args::Command::Report(args) => commands::report::run(&args),
+        args::Command::Serve(args) => commands::serve::run(&args),
     }
 }

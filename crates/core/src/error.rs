@@ -40,7 +40,13 @@ pub enum RewardError {
     /// Any other failure, with a message saying what happened.
     #[error("{0}")]
     Failed(String),
+    /// Scoring was cancelled (a deadline passed or the caller went away) before this reward scored the record.
+    #[error("{CANCELLED_MESSAGE}")]
+    Cancelled,
 }
+
+/// The text of [`RewardError::Cancelled`], for callers that find cancelled records in [`crate::Score::error`].
+pub const CANCELLED_MESSAGE: &str = "not scored: cancelled before this reward ran (deadline exceeded or caller gone)";
 
 fn context_suffix(context: &str) -> String {
     if context.is_empty() {
@@ -61,6 +67,7 @@ impl RewardError {
             Self::InvalidParam(_) => "InvalidParam",
             Self::MissingDependency(_) => "MissingDependency",
             Self::Failed(_) => "Failed",
+            Self::Cancelled => "Cancelled",
         }
     }
 }

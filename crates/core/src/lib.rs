@@ -42,7 +42,7 @@ pub mod stats;
 pub use combine::{Combine, CombineConfig, CombineMode, OneOrMany};
 pub use component::Component;
 pub use config::{PipelineFile, RewardTable, ShapeTable};
-pub use error::{ConfigError, KeyError, RewardError};
+pub use error::{CANCELLED_MESSAGE, ConfigError, KeyError, RewardError};
 pub use params::Params;
 pub use pipeline::Pipeline;
 pub use registry::{Kind, Registry, RewardFactory, RewardSpec, ShapeFactory, ShapeSpec};

@@ -193,7 +193,13 @@ impl Pipeline {
                 earlier: &earlier,
                 progress,
             };
-            let mut batch = futures::executor::block_on(stage.reward.score_batch(&ctx));
+            let started = std::time::Instant::now();
+            let mut batch = if progress.cancelled() {
+                vec![Err(RewardError::Cancelled); samples.len()]
+            } else {
+                futures::executor::block_on(stage.reward.score_batch(&ctx))
+            };
+            progress.stage_done(&stage.name, started.elapsed());
             if batch.len() != samples.len() {
                 let message = format!(
                     "internal error: reward returned {} results for {} samples",
@@ -212,6 +218,8 @@ impl Pipeline {
                     }
                     match result {
                         Ok(component) => Some(component.value),
+                        // A record the reward never saw has no value, not the fallback for a failure.
+                        Err(RewardError::Cancelled) => None,
                         Err(_) => stage.fallback,
                     }
                 })
@@ -219,7 +227,7 @@ impl Pipeline {
             earlier.insert(stage.name.clone(), values);
             results.push(batch);
         }
-        self.assemble(samples, &earlier, results)
+        self.assemble(samples, &earlier, results, progress)
     }
 
     fn assemble(
@@ -227,6 +235,7 @@ impl Pipeline {
         samples: &[Sample],
         values: &HashMap<String, Vec<Option<f64>>>,
         mut results: Vec<Vec<Result<Component, RewardError>>>,
+        progress: &dyn Progress,
     ) -> Vec<Score> {
         let weights: Vec<f64> = self.stages.iter().map(|s| s.weight).collect();
         let stage_values: Vec<&[Option<f64>]> = self.stages.iter().map(|s| values[&s.name].as_slice()).collect();
@@ -267,6 +276,10 @@ impl Pipeline {
                 samples,
                 groups: &groups,
             };
+            if progress.cancelled() {
+                // Group and batch statistics over the records that happened to finish would be wrong.
+                combined.fill(Err(RewardError::Cancelled));
+            }
             for shape in &self.shapes {
                 shape.apply(&ctx, &mut combined);
             }
@@ -319,7 +332,7 @@ impl Pipeline {
                 }
                 Err(err) => {
                     let message = format!("reward `{}`: {err}", stage.name);
-                    if stage.fallback.is_some() {
+                    if stage.fallback.is_some() && err != RewardError::Cancelled {
                         let mut detail = Map::new();
                         detail.insert("error".into(), Value::from(message));
                         diagnostics.insert(stage.name.clone(), Value::Object(detail));

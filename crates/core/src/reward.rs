@@ -18,6 +18,17 @@ pub type RewardFuture<'a> = Pin<Box<dyn Future<Output = RewardResults> + Send + 
 pub trait Progress: Sync {
     /// `n` more sample-evaluations are done.
     fn advance(&self, n: u64);
+
+    /// True once the caller no longer wants the results (a deadline passed): samples not yet scored then fail
+    /// with [`RewardError::Cancelled`] and later rewards do not run.
+    fn cancelled(&self) -> bool {
+        false
+    }
+
+    /// Reward `component` finished its batch in `elapsed` (for per-component latency metrics).
+    fn stage_done(&self, component: &str, elapsed: std::time::Duration) {
+        let _ = (component, elapsed);
+    }
 }
 
 /// A [`Progress`] that ignores everything.
@@ -111,7 +122,16 @@ impl<T: SampleReward> Reward for T {
             .samples
             .par_chunks(PROGRESS_CHUNK)
             .flat_map_iter(|chunk| {
-                let scored: Vec<_> = chunk.iter().map(|sample| self.score(sample)).collect();
+                let scored: Vec<_> = chunk
+                    .iter()
+                    .map(|sample| {
+                        if ctx.progress.cancelled() {
+                            Err(RewardError::Cancelled)
+                        } else {
+                            self.score(sample)
+                        }
+                    })
+                    .collect();
                 ctx.progress.advance(chunk.len() as u64);
                 scored
             })

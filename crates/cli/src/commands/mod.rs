@@ -9,6 +9,7 @@ pub mod kinds;
 pub mod math;
 pub mod report;
 pub mod score;
+pub mod serve;
 
 /// Sizes rayon's global pool once; later calls keep the first size.
 pub fn init_threads(threads: Option<usize>) {
