@@ -53,6 +53,12 @@ impl PipelineFile {
             path: path.to_owned(),
             message: err.to_string().trim_end().to_owned(),
         })?;
+        Self::from_table(root, path)
+    }
+
+    /// Reads an already-parsed pipeline table (for example one built from a Python dict); `path` is only used
+    /// in error messages.
+    pub fn from_table(root: toml::Table, path: &Path) -> Result<Self, ConfigError> {
         let key_error = |table: &str, err: KeyError| ConfigError::Key {
             path: path.to_owned(),
             table: table.to_owned(),

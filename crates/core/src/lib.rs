@@ -30,6 +30,7 @@ mod config;
 mod error;
 mod params;
 mod pipeline;
+mod records;
 mod registry;
 mod reward;
 pub mod rewards;
@@ -45,6 +46,7 @@ pub use config::{PipelineFile, RewardTable, ShapeTable};
 pub use error::{CANCELLED_MESSAGE, ConfigError, KeyError, RewardError};
 pub use params::Params;
 pub use pipeline::Pipeline;
+pub use records::Record;
 pub use registry::{Kind, Registry, RewardFactory, RewardSpec, ShapeFactory, ShapeSpec};
 pub use reward::{
     BatchContext, NoProgress, Progress, Reward, RewardFuture, RewardResults, SampleReward, group_indices,

@@ -67,6 +67,12 @@ impl Pipeline {
         Self::build(file, registry)
     }
 
+    /// Validates an in-memory pipeline table (the parsed TOML document); `origin` names it in error messages.
+    pub fn from_table(table: toml::Table, origin: &Path, registry: &Registry) -> Result<Self, ConfigError> {
+        let file = PipelineFile::from_table(table, origin)?;
+        Self::build(file, registry)
+    }
+
     /// Looks up every kind and builds the stages.
     pub fn build(file: PipelineFile, registry: &Registry) -> Result<Self, ConfigError> {
         let key_error = |table: &str, err: KeyError| ConfigError::Key {

@@ -4,9 +4,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use assay_core::{Pipeline, Progress, Sample, Score};
+use assay_core::{Pipeline, Progress, Score};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::Value;
 
 use crate::args::ScoreArgs;
 use crate::io::{self, Record};
@@ -40,24 +39,7 @@ pub fn score_records(
     group_field: &str,
     progress: &dyn Progress,
 ) -> Vec<Score> {
-    let total = records.len();
-    let mut samples = Vec::with_capacity(total);
-    let mut failures = Vec::new();
-    for (index, record) in records.into_iter().enumerate() {
-        match record {
-            Ok(map) => samples.push(Sample::from_record(index, map, group_field)),
-            Err(message) => failures.push(Score::failed(Value::from(index), format!("record {index}: {message}"))),
-        }
-    }
-    let scored = pipeline.score_with_progress(&samples, progress);
-    let mut scored = samples.iter().map(|s| s.index).zip(scored).peekable();
-    let mut failures = failures.into_iter();
-    (0..total)
-        .map(|index| match scored.next_if(|(position, _)| *position == index) {
-            Some((_, score)) => score,
-            None => failures.next().expect("every index is either scored or failed"),
-        })
-        .collect()
+    pipeline.score_records(records, group_field, progress)
 }
 
 fn progress_bar(units: u64) -> ProgressBar {

@@ -1,0 +1,5 @@
+"""Adapters that plug an Assay pipeline into trainers: ``trl`` and ``verl``."""
+
+from . import trl, verl
+
+__all__ = ["trl", "verl"]
