@@ -1,0 +1,23 @@
+//! Reward-hack detection. Owns three signals, each producing [`Flag`]s with a corpus category, a
+//! confidence and evidence (code line/column or message/tool call, and the quoted text):
+//! static analysis of submitted Python ([`analyze_python`], ruff's parser with token-level fallback
+//! rules), trajectory analysis ([`analyze_trajectory`]: edits to tests, stated intent, contradicted
+//! claims) and contrast within a task group ([`contrast`]: solutions run in the sandbox on inputs
+//! derived from the visible tests). Also owns the evaluation (`eval`) and the pipeline kinds
+//! `hack_guard` and `text_hack_guard`.
+
+mod detector;
+mod flag;
+mod python;
+mod row;
+mod trajectory;
+mod visible;
+
+pub use detector::{DEFAULT_THRESHOLD, Report, detect_isolated, isolated_flags};
+pub use flag::{Flag, Location, OTHER, Signal};
+pub use python::analyze_python;
+pub use row::{Message, Row, ToolCall};
+pub use trajectory::{Written, analyze_trajectory, final_code, is_test_path, written_files};
+pub use visible::VisibleTests;
+mod corpus;
+pub use corpus::{LoadError, load_rows, parse_rows};
