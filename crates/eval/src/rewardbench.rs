@@ -302,6 +302,9 @@ fn ties_score(reference: &BTreeMap<u64, TiesRow>, tied: &BTreeMap<u64, TiesRow>)
         + 0.01 * mean_or_zero(&ratios)
 }
 
+/// A Ties subset's prompts: the `ref:N` rows and the `tied:N` rows, by N.
+type TiesPrompts = (BTreeMap<u64, TiesRow>, BTreeMap<u64, TiesRow>);
+
 fn is_ties(subset: &str) -> bool {
     subset.eq_ignore_ascii_case("ties")
 }
@@ -310,7 +313,7 @@ fn is_ties(subset: &str) -> bool {
 pub fn rewardbench2(records: &[Map<String, Value>]) -> Result<RewardBenchResult, EvalError> {
     non_empty(records, "rewardbench")?;
     let mut credits: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut ties: BTreeMap<String, (BTreeMap<u64, TiesRow>, BTreeMap<u64, TiesRow>)> = BTreeMap::new();
+    let mut ties: BTreeMap<String, TiesPrompts> = BTreeMap::new();
     for row in rows(records) {
         let subset = subset_of(&row)?;
         let chosen = row.numbers("scores_chosen")?;
