@@ -1,6 +1,6 @@
 """Renders an `assay report` page in headless Chromium and checks it like a person would look at it.
 
-Usage: python3 scripts/report_browser_check.py REPORT.html SCREENSHOT.png
+Usage: python3 scripts/report_browser_check.py REPORT.html SCREENSHOT.png [MAX_HEIGHT_PX]
 
 Talks the Chrome DevTools Protocol over `--remote-debugging-pipe` (file descriptors 3 and 4), so it needs only the
 standard library and Debian's `chromium`. Prints one JSON object: `console_errors` (console errors, uncaught
@@ -133,6 +133,7 @@ def console_errors(events):
 
 def main():
     report, screenshot = pathlib.Path(sys.argv[1]).resolve(), pathlib.Path(sys.argv[2])
+    max_height = int(sys.argv[3]) if len(sys.argv) > 3 else None
     binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if binary is None:
         sys.exit("no chromium on PATH (Debian: apt-get install --no-install-recommends chromium)")
@@ -150,7 +151,8 @@ def main():
             result = browser.send("Runtime.evaluate", session, expression=PLOTS_JS, returnByValue=True)
             page = json.loads(result["result"]["value"])
             shot = browser.send("Page.captureScreenshot", session, format="png", captureBeyondViewport=True,
-                                clip={"x": 0, "y": 0, "width": 1400, "height": page["height"], "scale": 1})
+                                clip={"x": 0, "y": 0, "width": 1400, "scale": 1,
+                                      "height": min(page["height"], max_height or page["height"])})
             data = base64.b64decode(shot["data"])
             screenshot.write_bytes(data)
             page["console_errors"] = console_errors(browser.events)

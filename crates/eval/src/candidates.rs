@@ -76,9 +76,7 @@ pub fn score_rows(
                 target.insert(slot.score.into(), Value::from(reward));
             }
             Some(_) => {
-                let list = target
-                    .entry(slot.scores)
-                    .or_insert_with(|| Value::Array(Vec::new()));
+                let list = target.entry(slot.scores).or_insert_with(|| Value::Array(Vec::new()));
                 if let Value::Array(items) = list {
                     items.push(Value::from(reward));
                 }
@@ -108,14 +106,24 @@ mod tests {
         let row = json!({"id": 1, "reference": "4", "chosen": "4", "rejected": ["5", "4", "x"]});
         let rows = vec![row.as_object().unwrap().clone()];
         let slots = [
-            Slot { text: "chosen", score: "score_chosen", scores: "scores_chosen" },
-            Slot { text: "rejected", score: "score_rejected", scores: "scores_rejected" },
+            Slot {
+                text: "chosen",
+                score: "score_chosen",
+                scores: "scores_chosen",
+            },
+            Slot {
+                text: "rejected",
+                score: "score_rejected",
+                scores: "scores_rejected",
+            },
         ];
         let out = score_rows(&pipeline, &rows, &slots, "group").unwrap();
         assert_eq!(out[0]["score_chosen"], json!(1.0));
         assert_eq!(out[0]["scores_rejected"], json!([0.0, 1.0, 0.0]));
         let missing = vec![json!({"id": 2, "chosen": "4"}).as_object().unwrap().clone()];
-        let err = score_rows(&pipeline, &missing, &slots, "group").unwrap_err().to_string();
+        let err = score_rows(&pipeline, &missing, &slots, "group")
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "row 0 (id 2): missing field `rejected`");
     }
 }

@@ -14,7 +14,9 @@
 
 use std::collections::BTreeMap;
 
-use assay_core::spec::distance::{Canonicalization, EpicDistribution, Norm, epic_distance, pearson_distance, starc_distance};
+use assay_core::spec::distance::{
+    Canonicalization, EpicDistribution, Norm, epic_distance, pearson_distance, starc_distance,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -97,7 +99,10 @@ pub fn tabular(mdp: &Value, options: StarcOptions) -> Result<DistanceResult, Eva
         .and_then(Value::as_f64)
         .ok_or_else(|| EvalError::Input("MDP field `gamma` is missing or not a number".into()))?;
     let transition_key = if object.contains_key("T") { "T" } else { "transitions" };
-    let transitions = object.get(transition_key).and_then(as_table).ok_or_else(|| field(transition_key))?;
+    let transitions = object
+        .get(transition_key)
+        .and_then(as_table)
+        .ok_or_else(|| field(transition_key))?;
     let policy: Vec<Vec<f64>> = match object.get("policy") {
         Some(value) => serde_json::from_value(value.clone())
             .map_err(|e| EvalError::Input(format!("MDP field `policy` must be a [s][a] table: {e}")))?,
@@ -114,7 +119,10 @@ pub fn tabular(mdp: &Value, options: StarcOptions) -> Result<DistanceResult, Eva
             .as_object()
             .ok_or_else(|| EvalError::Input("MDP field `rewards` must map names to tables".into()))?;
         for (name, value) in named {
-            rewards.push((name.clone(), as_table(value).ok_or_else(|| field(&format!("rewards.{name}")))?));
+            rewards.push((
+                name.clone(),
+                as_table(value).ok_or_else(|| field(&format!("rewards.{name}")))?,
+            ));
         }
     } else {
         for (name, value) in object {
@@ -139,7 +147,16 @@ pub fn tabular(mdp: &Value, options: StarcOptions) -> Result<DistanceResult, Eva
                 a: name_a.clone(),
                 b: name_b.clone(),
                 epic: epic_distance(a, b, gamma, EpicDistribution::Uniform)?,
-                starc: starc_distance(&transitions, &policy, a, b, gamma, options.canon, options.norm, options.metric)?,
+                starc: starc_distance(
+                    &transitions,
+                    &policy,
+                    a,
+                    b,
+                    gamma,
+                    options.canon,
+                    options.norm,
+                    options.metric,
+                )?,
             });
         }
     }
@@ -182,13 +199,21 @@ fn unit(values: &[f64]) -> Vec<f64> {
 }
 
 /// Sampled EPIC and STARC between the `reward_a` and `reward_b` fields of the rows.
-pub fn sampled(records: &[Map<String, Value>], names: (&str, &str), group_field: &str) -> Result<DistanceResult, EvalError> {
+pub fn sampled(
+    records: &[Map<String, Value>],
+    names: (&str, &str),
+    group_field: &str,
+) -> Result<DistanceResult, EvalError> {
     non_empty(records, "distance")?;
     let (mut a, mut b, mut groups) = (Vec::new(), Vec::new(), Vec::new());
     for row in rows(records) {
         a.push(row.number("reward_a")?);
         b.push(row.number("reward_b")?);
-        groups.push(if row.has(group_field) { row.text(group_field)? } else { String::new() });
+        groups.push(if row.has(group_field) {
+            row.text(group_field)?
+        } else {
+            String::new()
+        });
     }
     let (ca, cb) = (centre_by_group(&a, &groups), centre_by_group(&b, &groups));
     let epic = pearson_distance(&ca, &cb).map_err(|e| {
@@ -226,8 +251,11 @@ mod tests {
     #[test]
     fn shaped_and_scaled_rewards_are_at_distance_zero() {
         let vectors: Value = serde_json::from_str(
-            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/specs/reward-math-vectors.json"))
-                .unwrap(),
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/specs/reward-math-vectors.json"
+            ))
+            .unwrap(),
         )
         .unwrap();
         let result = tabular(&vectors["mdp_example"], StarcOptions::default()).unwrap();
@@ -245,7 +273,10 @@ mod tests {
                 let a = f64::from(i % 4) * 0.5;
                 // b = 3·a + a per-prompt constant: same preferences within every prompt.
                 let b = 3.0 * a + f64::from(group) * 10.0;
-                json!({"reward_a": a, "reward_b": b, "group": group}).as_object().unwrap().clone()
+                json!({"reward_a": a, "reward_b": b, "group": group})
+                    .as_object()
+                    .unwrap()
+                    .clone()
             })
             .collect();
         let result = sampled(&rows, ("a", "b"), "group").unwrap();

@@ -227,7 +227,11 @@ pub fn evaluate(records: &[Map<String, Value>], forms: &[Form]) -> Result<Overop
         points.push(Point {
             d: distance_of(&row)?,
             gold: row.number("gold")?,
-            proxy: if row.has("proxy") { Some(row.number("proxy")?) } else { None },
+            proxy: if row.has("proxy") {
+                Some(row.number("proxy")?)
+            } else {
+                None
+            },
         });
     }
     let has_proxy = points.iter().all(|p| p.proxy.is_some());
@@ -241,7 +245,11 @@ pub fn evaluate(records: &[Map<String, Value>], forms: &[Form]) -> Result<Overop
         }
     };
     let baseline_gold = baseline(&|p| p.gold);
-    let baseline_proxy = if has_proxy { baseline(&|p| p.proxy.unwrap_or(0.0)) } else { 0.0 };
+    let baseline_proxy = if has_proxy {
+        baseline(&|p| p.proxy.unwrap_or(0.0))
+    } else {
+        0.0
+    };
     let gold: Vec<(f64, f64)> = points.iter().map(|p| (p.d, p.gold - baseline_gold)).collect();
     let proxy: Vec<(f64, f64)> = points
         .iter()
@@ -295,7 +303,10 @@ mod tests {
             .map(|i| {
                 let d = f64::from(i) * 0.5;
                 let (gold, proxy) = f(d);
-                json!({"kl": d * d, "gold": gold + 0.3, "proxy": proxy + 0.3}).as_object().unwrap().clone()
+                json!({"kl": d * d, "gold": gold + 0.3, "proxy": proxy + 0.3})
+                    .as_object()
+                    .unwrap()
+                    .clone()
             })
             .collect()
     }
@@ -305,7 +316,10 @@ mod tests {
         let rows = series(|d| (d * (1.0 - 0.1 * d), d * (1.2 - 0.01 * d)));
         let result = evaluate(&rows, &[Form::BestOfN, Form::Rl]).unwrap();
         let bon = &result.fits[0];
-        assert!((bon.gold.alpha - 1.0).abs() < 1e-9 && (bon.gold.beta - 0.1).abs() < 1e-9, "{bon:?}");
+        assert!(
+            (bon.gold.alpha - 1.0).abs() < 1e-9 && (bon.gold.beta - 0.1).abs() < 1e-9,
+            "{bon:?}"
+        );
         assert!((bon.gold.r2 - 1.0).abs() < 1e-12);
         assert!((bon.gold.peak_d.unwrap() - 5.0).abs() < 1e-9);
         assert!((result.baseline_gold - 0.3).abs() < 1e-12);
@@ -321,13 +335,21 @@ mod tests {
             (g, g)
         });
         let rl = &evaluate(&rows, &[Form::Rl]).unwrap().fits[0];
-        assert!((rl.gold.alpha - 1.0).abs() < 1e-9 && (rl.gold.beta - 0.2).abs() < 1e-9, "{rl:?}");
+        assert!(
+            (rl.gold.alpha - 1.0).abs() < 1e-9 && (rl.gold.beta - 0.2).abs() < 1e-9,
+            "{rl:?}"
+        );
         assert!((rl.gold.peak_d.unwrap() - 4f64.exp()).abs() < 1e-6);
     }
 
     #[test]
     fn one_distance_is_not_enough() {
         let rows = vec![json!({"d": 1.0, "gold": 0.5}).as_object().unwrap().clone()];
-        assert!(evaluate(&rows, &[Form::BestOfN]).unwrap_err().to_string().contains("two distinct"));
+        assert!(
+            evaluate(&rows, &[Form::BestOfN])
+                .unwrap_err()
+                .to_string()
+                .contains("two distinct")
+        );
     }
 }

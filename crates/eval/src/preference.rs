@@ -53,8 +53,16 @@ impl PreferenceResult {
             .map(|(k, s)| vec![format!("|strength| = {k}"), s.n.to_string(), num(s.accuracy)])
             .collect();
         lines.push(vec!["accuracy".into(), self.pairs.to_string(), num(self.accuracy)]);
-        lines.push(vec!["weighted accuracy".into(), self.pairs.to_string(), num(self.weighted_accuracy)]);
-        lines.push(vec!["scaled BT loss".into(), self.pairs.to_string(), num(self.scaled_bt_loss)]);
+        lines.push(vec![
+            "weighted accuracy".into(),
+            self.pairs.to_string(),
+            num(self.weighted_accuracy),
+        ]);
+        lines.push(vec![
+            "scaled BT loss".into(),
+            self.pairs.to_string(),
+            num(self.scaled_bt_loss),
+        ]);
         format!(
             "{}{} row(s) with strength 0 (no preference) not scored\n",
             render(&["pairs", "n", "value"], &lines),
@@ -80,13 +88,18 @@ pub fn evaluate(records: &[Map<String, Value>]) -> Result<PreferenceResult, Eval
         }
         #[allow(clippy::cast_possible_truncation)]
         let strength = strength_value as i64;
-        let pair = helpsteer2_pref_to_pair(strength).map_err(|e| row.error(format!("field `preference_strength`: {e}")))?;
+        let pair =
+            helpsteer2_pref_to_pair(strength).map_err(|e| row.error(format!("field `preference_strength`: {e}")))?;
         let (s1, s2) = (row.number("score_1")?, row.number("score_2")?);
         let Some(pair) = pair else {
             none += 1;
             continue;
         };
-        let (chosen, rejected) = if pair.chosen == "response_1" { (s1, s2) } else { (s2, s1) };
+        let (chosen, rejected) = if pair.chosen == "response_1" {
+            (s1, s2)
+        } else {
+            (s2, s1)
+        };
         let right = chosen > rejected;
         let weight = f64::from(pair.margin);
         pairs += 1;
@@ -101,7 +114,9 @@ pub fn evaluate(records: &[Map<String, Value>]) -> Result<PreferenceResult, Eval
         entry.1 += usize::from(right);
     }
     if pairs == 0 {
-        return Err(EvalError::Input("every row has preference_strength 0: nothing to score".into()));
+        return Err(EvalError::Input(
+            "every row has preference_strength 0: nothing to score".into(),
+        ));
     }
     let weighted_accuracy = weighted_hits / weight_total;
     Ok(PreferenceResult {
@@ -142,10 +157,17 @@ mod tests {
         assert_eq!((result.pairs, result.no_preference), (2, 1));
         assert_eq!(result.accuracy, 0.5);
         assert_eq!(result.weighted_accuracy, 0.75);
-        let bad = vec![json!({"id": "q", "score_1": 1.0, "score_2": 0.0, "preference_strength": 5})
-            .as_object()
-            .unwrap()
-            .clone()];
-        assert!(evaluate(&bad).unwrap_err().to_string().starts_with("row 0 (id q): field `preference_strength`"));
+        let bad = vec![
+            json!({"id": "q", "score_1": 1.0, "score_2": 0.0, "preference_strength": 5})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ];
+        assert!(
+            evaluate(&bad)
+                .unwrap_err()
+                .to_string()
+                .starts_with("row 0 (id q): field `preference_strength`")
+        );
     }
 }

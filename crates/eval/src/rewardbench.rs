@@ -56,7 +56,13 @@ pub const EXAMPLE_COUNTS: &[(&str, u64)] = &[
 pub const SECTIONS: &[(&str, &[&str])] = &[
     (
         "Chat",
-        &["alpacaeval-easy", "alpacaeval-length", "alpacaeval-hard", "mt-bench-easy", "mt-bench-med"],
+        &[
+            "alpacaeval-easy",
+            "alpacaeval-length",
+            "alpacaeval-hard",
+            "mt-bench-easy",
+            "mt-bench-med",
+        ],
     ),
     (
         "Chat Hard",
@@ -81,7 +87,15 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
     ),
     (
         "Reasoning",
-        &["math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust"],
+        &[
+            "math-prm",
+            "hep-cpp",
+            "hep-go",
+            "hep-java",
+            "hep-js",
+            "hep-python",
+            "hep-rust",
+        ],
     ),
 ];
 
@@ -112,7 +126,11 @@ impl RewardBenchResult {
             .map(|(name, score)| vec![name.clone(), self.counts[name].to_string(), num(*score)])
             .collect();
         for (name, score) in &self.sections {
-            lines.push(vec![format!("[{name}]"), String::new(), num(score.as_f64().unwrap_or(f64::NAN))]);
+            lines.push(vec![
+                format!("[{name}]"),
+                String::new(),
+                num(score.as_f64().unwrap_or(f64::NAN)),
+            ]);
         }
         lines.push(vec![
             "score".into(),
@@ -284,6 +302,9 @@ fn ties_score(reference: &BTreeMap<u64, TiesRow>, tied: &BTreeMap<u64, TiesRow>)
         + 0.01 * mean_or_zero(&ratios)
 }
 
+/// A Ties subset's prompts: the `ref:N` rows and the `tied:N` rows, by N.
+type TiesPrompts = (BTreeMap<u64, TiesRow>, BTreeMap<u64, TiesRow>);
+
 fn is_ties(subset: &str) -> bool {
     subset.eq_ignore_ascii_case("ties")
 }
@@ -292,7 +313,7 @@ fn is_ties(subset: &str) -> bool {
 pub fn rewardbench2(records: &[Map<String, Value>]) -> Result<RewardBenchResult, EvalError> {
     non_empty(records, "rewardbench")?;
     let mut credits: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut ties: BTreeMap<String, (BTreeMap<u64, TiesRow>, BTreeMap<u64, TiesRow>)> = BTreeMap::new();
+    let mut ties: BTreeMap<String, TiesPrompts> = BTreeMap::new();
     for row in rows(records) {
         let subset = subset_of(&row)?;
         let chosen = row.numbers("scores_chosen")?;
@@ -302,7 +323,9 @@ pub fn rewardbench2(records: &[Map<String, Value>]) -> Result<RewardBenchResult,
         };
         if is_ties(&subset) {
             let id = row.id();
-            let parsed = id.split_once(':').and_then(|(kind, n)| Some((kind, n.parse::<u64>().ok()?)));
+            let parsed = id
+                .split_once(':')
+                .and_then(|(kind, n)| Some((kind, n.parse::<u64>().ok()?)));
             let (reference, tied) = ties.entry(subset).or_default();
             let target = match parsed {
                 Some(("ref", n)) => reference.entry(n),

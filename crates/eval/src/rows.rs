@@ -130,7 +130,10 @@ impl<'a> Row<'a> {
 
 /// Wraps every row with its index.
 pub fn rows(records: &[Map<String, Value>]) -> impl Iterator<Item = Row<'_>> {
-    records.iter().enumerate().map(|(index, fields)| Row::new(index, fields))
+    records
+        .iter()
+        .enumerate()
+        .map(|(index, fields)| Row::new(index, fields))
 }
 
 /// Fails on an empty input.

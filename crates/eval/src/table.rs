@@ -47,7 +47,10 @@ pub fn num(value: f64) -> String {
 mod tests {
     #[test]
     fn columns_align() {
-        let text = super::render(&["name", "score"], &[vec!["a".into(), "0.5".into()], vec!["long".into(), "1".into()]]);
+        let text = super::render(
+            &["name", "score"],
+            &[vec!["a".into(), "0.5".into()], vec!["long".into(), "1".into()]],
+        );
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "name  score");
         assert_eq!(lines[2], "a       0.5");

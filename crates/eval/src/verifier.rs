@@ -152,7 +152,10 @@ mod tests {
         .map(|v| v.as_object().unwrap().clone())
         .collect();
         let r = evaluate(&rows, &VerifierOptions::default()).unwrap();
-        assert_eq!((r.true_positives, r.false_positives, r.true_negatives, r.false_negatives), (1, 1, 2, 1));
+        assert_eq!(
+            (r.true_positives, r.false_positives, r.true_negatives, r.false_negatives),
+            (1, 1, 2, 1)
+        );
         assert_eq!(r.unlabelled, 1);
         assert!((r.false_positive_rate - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(r.false_negative_rate, 0.5);

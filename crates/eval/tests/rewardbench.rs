@@ -84,7 +84,9 @@ fn rb2_file(rng: &mut Rng) -> Vec<Value> {
     for i in 0..150 + rng.below(150) {
         let subset = ["Factuality", "Precise IF", "Math", "Safety", "Focus"][rng.below(5)];
         let (chosen, rejected) = (rng.scores(1), rng.scores(3));
-        rows.push(json!({"id": format!("{i}"), "subset": subset, "scores_chosen": chosen, "scores_rejected": rejected}));
+        rows.push(
+            json!({"id": format!("{i}"), "subset": subset, "scores_chosen": chosen, "scores_rejected": rejected}),
+        );
     }
     for prompt in 0..20 + rng.below(30) {
         // Ties prompts: a reference version, a tied version with several correct answers, or both.
@@ -94,7 +96,11 @@ fn rb2_file(rng: &mut Rng) -> Vec<Value> {
             _ => &["ref", "tied"],
         };
         for kind in kinds {
-            let correct = if *kind == "tied" { 2 + rng.below(4) } else { 1 + rng.below(2) };
+            let correct = if *kind == "tied" {
+                2 + rng.below(4)
+            } else {
+                1 + rng.below(2)
+            };
             let incorrect = 1 + rng.below(6);
             let (chosen, rejected) = (rng.scores(correct), rng.scores(incorrect));
             rows.push(json!({

@@ -150,8 +150,16 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     match &args.benchmark {
         Benchmark::Rewardbench(common) => {
             let slots = [
-                Slot { text: "chosen", score: "score_chosen", scores: "scores_chosen" },
-                Slot { text: "rejected", score: "score_rejected", scores: "scores_rejected" },
+                Slot {
+                    text: "chosen",
+                    score: "score_chosen",
+                    scores: "scores_chosen",
+                },
+                Slot {
+                    text: "rejected",
+                    score: "score_rejected",
+                    scores: "scores_rejected",
+                },
             ];
             let rows = load(common, &slots)?;
             let result = rewardbench::evaluate(&rows)?;
@@ -159,8 +167,16 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         }
         Benchmark::OneVsMany(common) => {
             let slots = [
-                Slot { text: "chosen", score: "score_chosen", scores: "scores_chosen" },
-                Slot { text: "rejected", score: "score_rejected", scores: "scores_rejected" },
+                Slot {
+                    text: "chosen",
+                    score: "score_chosen",
+                    scores: "scores_chosen",
+                },
+                Slot {
+                    text: "rejected",
+                    score: "score_rejected",
+                    scores: "scores_rejected",
+                },
             ];
             let rows = load(common, &slots)?;
             let result = one_vs_many::evaluate(&rows)?;
@@ -168,18 +184,34 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         }
         Benchmark::PreferenceStrength(common) => {
             let slots = [
-                Slot { text: "response_1", score: "score_1", scores: "scores_1" },
-                Slot { text: "response_2", score: "score_2", scores: "scores_2" },
+                Slot {
+                    text: "response_1",
+                    score: "score_1",
+                    scores: "scores_1",
+                },
+                Slot {
+                    text: "response_2",
+                    score: "score_2",
+                    scores: "scores_2",
+                },
             ];
             let rows = load(common, &slots)?;
             let result = preference::evaluate(&rows)?;
             finish(common.output.as_deref(), &result, &result.table())
         }
         Benchmark::Verifier(args) => {
-            let slots = [Slot { text: "completion", score: "reward", scores: "rewards" }];
+            let slots = [Slot {
+                text: "completion",
+                score: "reward",
+                scores: "rewards",
+            }];
             let rows = load(&args.common, &slots)?;
             let options = VerifierOptions {
-                reward_field: if args.common.config.is_some() { "reward".into() } else { args.reward_field.clone() },
+                reward_field: if args.common.config.is_some() {
+                    "reward".into()
+                } else {
+                    args.reward_field.clone()
+                },
                 label_field: args.label_field.clone(),
                 threshold: args.threshold,
             };
@@ -200,12 +232,19 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
                 };
                 distance::tabular(&value, options).with_context(|| mdp.display().to_string())?
             } else {
-                let input = args.input.as_deref().ok_or_else(|| anyhow!("--input or --mdp is required"))?;
+                let input = args
+                    .input
+                    .as_deref()
+                    .ok_or_else(|| anyhow!("--input or --mdp is required"))?;
                 let mut rows = read_rows(input)?;
                 let mut names = ("reward_a".to_owned(), "reward_b".to_owned());
                 if let (Some(a), Some(b)) = (&args.config, &args.against) {
                     for (path, field) in [(a, "reward_a"), (b, "reward_b")] {
-                        let slot = [Slot { text: "completion", score: field, scores: field }];
+                        let slot = [Slot {
+                            text: "completion",
+                            score: field,
+                            scores: field,
+                        }];
                         rows = score_rows(&pipeline(path)?, &rows, &slot, &args.group_field)
                             .with_context(|| format!("scoring {} with {}", input.display(), path.display()))?;
                     }
@@ -230,7 +269,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn name_of(path: &Path) -> String {
-    path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned())
+    path.file_stem()
+        .map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned())
 }
 
 fn pipeline(path: &Path) -> anyhow::Result<Pipeline> {

@@ -59,7 +59,9 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         args.output.display(),
         report.records,
         report.errors,
-        report.length_correlation.map_or_else(|| "n/a".into(), |r| format!("{r:.3}")),
+        report
+            .length_correlation
+            .map_or_else(|| "n/a".into(), |r| format!("{r:.3}")),
         report.zero_variance_groups,
         report.groups
     );

@@ -58,7 +58,13 @@ fn rewardbench2_rows_scored_by_a_pipeline() {
     );
     let (_, json) = eval(
         &ws,
-        &["rewardbench", "--input", input.to_str().unwrap(), "--config", config.to_str().unwrap()],
+        &[
+            "rewardbench",
+            "--input",
+            input.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ],
     );
     assert_eq!(json["benchmark"], "rewardbench2");
     assert_eq!(json["subsets"]["Math"], 0.75, "1 for a, 1/2 for b's tie at the top");
@@ -72,7 +78,10 @@ fn one_vs_many_preference_and_verifier() {
         "{\"score_chosen\": 0.8, \"scores_rejected\": [0.9, 0.3, 0.1]}\n{\"score_chosen\": 0.95, \"scores_rejected\": [0.2, 0.5]}\n",
     );
     let (_, json) = eval(&ws, &["one-vs-many", "--input", rows.to_str().unwrap()]);
-    assert_eq!((json["overall"]["accuracy"].as_f64(), json["overall"]["mrr"].as_f64()), (Some(0.5), Some(0.75)));
+    assert_eq!(
+        (json["overall"]["accuracy"].as_f64(), json["overall"]["mrr"].as_f64()),
+        (Some(0.5), Some(0.75))
+    );
     let rows = ws.write(
         "pref.jsonl",
         "{\"score_1\": 1, \"score_2\": 0, \"preference_strength\": -3}\n{\"score_1\": 1, \"score_2\": 0, \"preference_strength\": 1}\n",
@@ -91,7 +100,13 @@ fn one_vs_many_preference_and_verifier() {
     );
     let (table, json) = eval(
         &ws,
-        &["verifier", "--input", rows.to_str().unwrap(), "--config", config.to_str().unwrap()],
+        &[
+            "verifier",
+            "--input",
+            rows.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ],
     );
     assert_eq!(json["false_positive_rate"], 0.5);
     assert_eq!(json["false_negative_rate"], 0.5);
@@ -112,7 +127,10 @@ fn distance_tabular_and_between_two_pipelines() {
     assert!(table.contains("R1 vs R3"), "{table}");
     let root = repo_root();
     let pipeline = root.join("examples/pipeline.toml");
-    let format_only = ws.write("format.toml", "[[reward]]\nname = \"f\"\nkind = \"tags\"\nrequire = [\"think\", \"answer\"]\n");
+    let format_only = ws.write(
+        "format.toml",
+        "[[reward]]\nname = \"f\"\nkind = \"tags\"\nrequire = [\"think\", \"answer\"]\n",
+    );
     let (_, json) = eval(
         &ws,
         &[
@@ -136,12 +154,20 @@ fn overopt_fits_a_series() {
     let rows: String = (0..12)
         .map(|i| {
             let d = f64::from(i) * 0.75;
-            format!("{{\"kl\": {}, \"gold\": {}, \"proxy\": {}}}\n", d * d, d * (1.0 - 0.1 * d), d)
+            format!(
+                "{{\"kl\": {}, \"gold\": {}, \"proxy\": {}}}\n",
+                d * d,
+                d * (1.0 - 0.1 * d),
+                d
+            )
         })
         .collect();
     let input = ws.write("series.jsonl", &rows);
     let (table, json) = eval(&ws, &["overopt", "--input", input.to_str().unwrap()]);
-    assert!((json["fits"][0]["gold"]["peak_d"].as_f64().unwrap() - 5.0).abs() < 1e-6, "{json}");
+    assert!(
+        (json["fits"][0]["gold"]["peak_d"].as_f64().unwrap() - 5.0).abs() < 1e-6,
+        "{json}"
+    );
     assert!((json["score"].as_f64().unwrap() - 5.0).abs() < 1e-6);
     assert!(table.contains("best-of-n"), "{table}");
 }
@@ -149,7 +175,10 @@ fn overopt_fits_a_series() {
 #[test]
 fn bad_rows_name_the_row_and_field() {
     let ws = Workspace::new();
-    let input = ws.write("bad.jsonl", "{\"id\": \"x\", \"subset\": \"s\", \"score_chosen\": \"high\", \"score_rejected\": 0}\n");
+    let input = ws.write(
+        "bad.jsonl",
+        "{\"id\": \"x\", \"subset\": \"s\", \"score_chosen\": \"high\", \"score_rejected\": 0}\n",
+    );
     let output = ws.run(&["eval", "rewardbench", "--input", input.to_str().unwrap()]);
     assert!(!output.status.success());
     assert!(
@@ -179,7 +208,10 @@ fn example_report(ws: &Workspace) -> (PathBuf, Value) {
         json.to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
-    (html, serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap())
+    (
+        html,
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap(),
+    )
 }
 
 #[test]
@@ -194,7 +226,13 @@ fn report_of_the_example_is_self_contained() {
         "no URL but the SVG namespace"
     );
     assert!(!page.contains("src=") && !page.contains("<link"), "no external assets");
-    for plot in ["reward-histogram", "reward-vs-length", "group-std", "component-correlation", "status-counts"] {
+    for plot in [
+        "reward-histogram",
+        "reward-vs-length",
+        "group-std",
+        "component-correlation",
+        "status-counts",
+    ] {
         assert!(page.contains(&format!("data-plot=\"{plot}\"")), "missing {plot}");
     }
     assert_eq!(numbers["records"], 300);
@@ -225,12 +263,19 @@ fn report_renders_in_headless_chromium() {
     // reward, length, group spread, one per component, correlation, status.
     assert_eq!(plots.len(), 5 + components, "{page}");
     for plot in plots {
-        assert!(plot["width"].as_f64().unwrap() > 100.0 && plot["height"].as_f64().unwrap() > 100.0, "{plot}");
+        assert!(
+            plot["width"].as_f64().unwrap() > 100.0 && plot["height"].as_f64().unwrap() > 100.0,
+            "{plot}"
+        );
         assert!(plot["marks"].as_u64().unwrap() > 0, "plot without marks: {plot}");
         assert!(!plot["title"].as_str().unwrap().is_empty(), "{plot}");
     }
     let png = std::fs::read(&screenshot).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "screenshot of {} bytes", png.len());
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "screenshot of {} bytes",
+        png.len()
+    );
     if let Ok(dest) = std::env::var("ASSAY_REPORT_SCREENSHOT") {
         std::fs::copy(&screenshot, dest).unwrap();
     }

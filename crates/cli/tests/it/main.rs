@@ -1,8 +1,8 @@
 //! End-to-end tests of the `assay` binary on small files.
 
 mod check;
+mod eval;
 mod examples;
 mod math;
 mod score;
 mod util;
-mod eval;

@@ -54,8 +54,14 @@ impl Report {
         let rows = [
             ("samples", self.records.to_string()),
             ("errors", self.errors.to_string()),
-            ("reward mean ± std", reward.map_or("–".into(), |m| format!("{:.4} ± {:.4}", m.mean, m.std))),
-            ("reward range", reward.map_or("–".into(), |m| format!("[{:.4}, {:.4}]", m.min, m.max))),
+            (
+                "reward mean ± std",
+                reward.map_or("–".into(), |m| format!("{:.4} ± {:.4}", m.mean, m.std)),
+            ),
+            (
+                "reward range",
+                reward.map_or("–".into(), |m| format!("[{:.4}, {:.4}]", m.min, m.max)),
+            ),
             ("r(reward, length)", fmt(self.length_correlation)),
             (
                 "zero-variance groups",
@@ -82,13 +88,18 @@ impl Report {
             "reward-histogram",
             "Final reward",
             "reward (unitless)",
+            "samples (count)",
             &rewards,
         ));
         out.push_str("</section>");
     }
 
     fn length_section(&self, out: &mut String) {
-        let points: Vec<(f64, f64)> = self.samples.iter().filter_map(|s| Some((s.length?, s.reward?))).collect();
+        let points: Vec<(f64, f64)> = self
+            .samples
+            .iter()
+            .filter_map(|s| Some((s.length?, s.reward?)))
+            .collect();
         out.push_str("<section id=\"length\"><h2>Reward vs completion length</h2>");
         if points.is_empty() {
             out.push_str("<p class=\"note\">No completion text or <code>length</code> field: pass the scored rollouts with <code>--rollouts</code>.</p></section>");
@@ -133,6 +144,7 @@ impl Report {
             "group-std",
             "Per-group reward standard deviation",
             "standard deviation within the group (reward units)",
+            "groups (count)",
             &self.group_stds,
         ));
         out.push_str("</section>");
@@ -164,6 +176,7 @@ impl Report {
                 &format!("component-{}", c.name),
                 &format!("Component: {}", c.name),
                 &format!("{} value (unitless, before weighting)", c.name),
+                "samples (count)",
                 &values,
             ));
         }
@@ -202,7 +215,11 @@ impl Report {
         } else {
             out.push_str("<table><tr><th>error</th><th class=\"num\">samples</th></tr>");
             for (message, count) in self.error_messages.iter().take(15) {
-                let _ = write!(out, "<tr><td>{}</td><td class=\"num\">{count}</td></tr>", escape(message));
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td class=\"num\">{count}</td></tr>",
+                    escape(message)
+                );
             }
             out.push_str("</table>");
         }
@@ -229,7 +246,12 @@ impl Report {
             "<p class=\"note\">{} of {} samples carry at least one flag.</p>",
             self.flagged, self.records
         );
-        out.push_str(&bars("flag-counts", "Samples by detector flag", "samples (count)", &items));
+        out.push_str(&bars(
+            "flag-counts",
+            "Samples by detector flag",
+            "samples (count)",
+            &items,
+        ));
         out.push_str("</section>");
     }
 

@@ -239,7 +239,11 @@ pub fn build(
                 )));
             }
         }
-        let reward = if row.has("reward") { Some(row.number("reward")?) } else { None };
+        let reward = if row.has("reward") {
+            Some(row.number("reward")?)
+        } else {
+            None
+        };
         let components = names
             .iter()
             .map(|name| {
@@ -252,7 +256,12 @@ pub fn build(
             .collect();
         let error = text_of(fields.get("error"));
         let status = text_of(fields.get("status")).unwrap_or_else(|| {
-            if error.is_some() || reward.is_none() { "error" } else { "ok" }.to_owned()
+            if error.is_some() || reward.is_none() {
+                "error"
+            } else {
+                "ok"
+            }
+            .to_owned()
         });
         let completion = text_of(field(&options.completion_field, fields, rollout));
         let length = match field("length", fields, rollout).and_then(Value::as_f64) {
@@ -342,7 +351,10 @@ fn summarize(samples: Vec<SampleView>, names: Vec<String>, options: &ReportOptio
     Report {
         title: options.title.clone(),
         records: samples.len(),
-        errors: samples.iter().filter(|s| s.error.is_some() || s.reward.is_none()).count(),
+        errors: samples
+            .iter()
+            .filter(|s| s.error.is_some() || s.reward.is_none())
+            .count(),
         reward: Moments::of(&rewards),
         components,
         length_correlation: pearson(&length_pairs),
@@ -407,7 +419,9 @@ mod tests {
     fn mismatched_rollouts_are_an_error() {
         let scores = rows(&[json!({"id": "a", "reward": 1.0})]);
         let rollouts = rows(&[json!({"id": "b"})]);
-        let err = build(&scores, Some(&rollouts), &ReportOptions::default()).unwrap_err().to_string();
+        let err = build(&scores, Some(&rollouts), &ReportOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("row 0 (id a): id differs"), "{err}");
     }
 }

@@ -18,7 +18,11 @@ impl Histogram {
         let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if finite.is_empty() {
-            return Self { lo: 0.0, hi: 1.0, counts: vec![0] };
+            return Self {
+                lo: 0.0,
+                hi: 1.0,
+                counts: vec![0],
+            };
         }
         if hi - lo <= f64::EPSILON * lo.abs().max(1.0) {
             return Self {
@@ -27,7 +31,11 @@ impl Histogram {
                 counts: vec![finite.len()],
             };
         }
-        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
         let bins = ((finite.len() as f64).sqrt().ceil() as usize).clamp(1, 40);
         let mut counts = vec![0; bins];
         #[allow(clippy::cast_precision_loss)]

@@ -101,8 +101,8 @@ fn axes(out: &mut String, x: Scale, y: Scale, x_label: &str, y_label: &str) {
     );
 }
 
-/// A histogram of `values`; the y axis counts samples.
-pub fn histogram(name: &str, title: &str, x_label: &str, values: &[f64]) -> String {
+/// A histogram of `values`; the y axis counts them (`y_label` says what they are).
+pub fn histogram(name: &str, title: &str, x_label: &str, y_label: &str, values: &[f64]) -> String {
     let h = Histogram::of(values);
     let max = h.counts.iter().copied().max().unwrap_or(0).max(1);
     #[allow(clippy::cast_precision_loss)]
@@ -110,7 +110,7 @@ pub fn histogram(name: &str, title: &str, x_label: &str, values: &[f64]) -> Stri
     let x = Scale::new(h.lo, h.hi, LEFT, WIDTH - RIGHT);
     let mut out = String::new();
     open(&mut out, name, title, WIDTH, HEIGHT);
-    axes(&mut out, x, y, x_label, "samples (count)");
+    axes(&mut out, x, y, x_label, y_label);
     let width = h.width();
     for (i, count) in h.counts.iter().enumerate() {
         if *count == 0 {
@@ -283,7 +283,11 @@ pub fn heatmap(name: &str, title: &str, labels: &[String], matrix: &[Vec<Option<
                 Some(r) => (colour(*r), format!("{r:.2}")),
                 None => ("#ddd".to_owned(), "n/a".to_owned()),
             };
-            let ink = if value.is_some_and(|r| r.abs() > 0.6) { "#fff" } else { "#111" };
+            let ink = if value.is_some_and(|r| r.abs() > 0.6) {
+                "#fff"
+            } else {
+                "#111"
+            };
             let _ = write!(
                 out,
                 "<rect class=\"mark\" x=\"{px:.1}\" y=\"{py:.1}\" width=\"{cell}\" height=\"{cell}\" fill=\"{fill}\" stroke=\"#fff\"><title>{} vs {}: {text}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"12\" fill=\"{ink}\">{text}</text>",
@@ -320,13 +324,24 @@ mod tests {
 
     #[test]
     fn charts_have_marks_and_labels() {
-        let h = histogram("h", "Reward <final>", "reward", &[0.0, 1.0, 1.0, 2.0]);
+        let h = histogram(
+            "h",
+            "Reward <final>",
+            "reward",
+            "samples (count)",
+            &[0.0, 1.0, 1.0, 2.0],
+        );
         assert!(h.contains("data-plot=\"h\"") && h.contains("Reward &lt;final&gt;"));
         assert_eq!(h.matches("class=\"mark\"").count(), 2);
         let s = scatter("s", "t", "x", "y", &[(1.0, 2.0), (2.0, 3.0)]);
         assert_eq!(s.matches("<circle class=\"mark\"").count(), 2);
         assert!(s.contains("class=\"fit\""));
-        let m = heatmap("m", "t", &["a".into(), "b".into()], &[vec![Some(1.0), None], vec![None, Some(-1.0)]]);
+        let m = heatmap(
+            "m",
+            "t",
+            &["a".into(), "b".into()],
+            &[vec![Some(1.0), None], vec![None, Some(-1.0)]],
+        );
         assert_eq!(m.matches("class=\"mark\"").count(), 4);
         assert!(m.contains("n/a"));
         let b = bars("b", "t", "count", &[("ok".into(), 3.0)]);
