@@ -4,4 +4,5 @@ mod check;
 mod examples;
 mod math;
 mod score;
+mod serve;
 mod util;
