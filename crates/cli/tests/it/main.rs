@@ -5,4 +5,5 @@ mod eval;
 mod examples;
 mod math;
 mod score;
+mod serve;
 mod util;
