@@ -61,7 +61,7 @@ fn deadline_bounds_a_slow_server() {
 
 #[test]
 fn concurrency_limit_holds_and_requests_overlap() {
-    let mock = Mock::with_delay(Duration::from_millis(150), |_, _, _| (200, chat_text("Score: 1")));
+    let mock = Mock::with_delay(Duration::from_millis(300), |_, _, _| (200, chat_text("Score: 1")));
     let p = pipeline("judge", &mock.url, &judge_keys("max_concurrency = 3"));
     let batch: Vec<_> = (0..9).map(|i| json!({"completion": format!("c{i}")})).collect();
     let scores = p.score(&samples(&batch));
