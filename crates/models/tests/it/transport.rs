@@ -61,7 +61,7 @@ fn deadline_bounds_a_slow_server() {
 
 #[test]
 fn concurrency_limit_holds_and_requests_overlap() {
-    let mock = Mock::with_delay(Duration::from_millis(150), |_, _, _| (200, chat_text("Score: 1")));
+    let mock = Mock::with_delay(Duration::from_millis(300), |_, _, _| (200, chat_text("Score: 1")));
     let p = pipeline("judge", &mock.url, &judge_keys("max_concurrency = 3"));
     let batch: Vec<_> = (0..9).map(|i| json!({"completion": format!("c{i}")})).collect();
     let scores = p.score(&samples(&batch));
@@ -105,11 +105,11 @@ fn cache_answers_repeats_without_calling_the_server() {
 
 #[test]
 fn api_key_comes_from_the_named_environment_variable() {
-    // Cargo sets CARGO_PKG_NAME for test processes, so no test has to mutate the environment.
+    // PATH is set in every test process, so no test has to mutate the environment (which is unsafe with threads).
     let mock = Mock::start(|_, _, _| (200, chat_text("Score: 1")));
-    let p = pipeline("judge", &mock.url, &judge_keys("api_key_env = \"CARGO_PKG_NAME\""));
+    let p = pipeline("judge", &mock.url, &judge_keys("api_key_env = \"PATH\""));
     p.score(&samples(&[json!({"completion": "a"})]));
-    let expected = format!("Bearer {}", std::env::var("CARGO_PKG_NAME").unwrap());
+    let expected = format!("Bearer {}", std::env::var("PATH").unwrap());
     assert_eq!(mock.seen()[0].authorization.as_deref(), Some(expected.as_str()));
     let p = pipeline("judge", &mock.url, &judge_keys(""));
     p.score(&samples(&[json!({"completion": "b"})]));
