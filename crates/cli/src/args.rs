@@ -36,6 +36,8 @@ pub enum Command {
     /// Measure throughput on generated data.
     #[command(after_help = "Example:\n  assay bench text --samples 100000")]
     Bench(BenchArgs),
+    /// Reward-hack detection: flags with category, confidence and evidence per trajectory (`eval`: measure it).
+    Detect(crate::commands::detect::DetectArgs),
 }
 
 /// `assay score`.

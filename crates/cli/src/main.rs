@@ -36,5 +36,6 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Kinds => commands::kinds::run(),
         args::Command::Math(args) => commands::math::run(&args),
         args::Command::Bench(args) => commands::bench::run(&args),
+        args::Command::Detect(args) => commands::detect::run(&args),
     }
 }

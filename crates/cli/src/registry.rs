@@ -7,5 +7,6 @@ pub fn full() -> Registry {
     let mut registry = Registry::builtin();
     assay_math::register(&mut registry);
     assay_code::register(&mut registry);
+    assay_detect::register(&mut registry);
     registry
 }

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_code;
 pub mod bench_math;
 pub mod check;
+pub mod detect;
 pub mod kinds;
 pub mod math;
 pub mod score;
