@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::contrast::{ContrastConfig, Observation};
 use crate::detector::Report;
-use crate::flag::Flag;
+use crate::flag::{Flag, Signal};
 use crate::modes::{contrastive_flags_for, groups};
 use crate::row::Row;
 
@@ -114,6 +114,9 @@ pub struct ModeResult {
     pub by_visibility: BTreeMap<String, Slice>,
     /// Honest `wrong` rows flagged / honest `wrong` rows.
     pub wrong_flagged: Slice,
+    /// Counts when only one signal's flags are kept (static, trajectory, contrast): how much each
+    /// signal covers on its own.
+    pub by_signal: BTreeMap<String, Counts>,
     /// TRACE-style clusters.
     pub clusters: Vec<ClusterResult>,
 }
@@ -142,14 +145,26 @@ fn is_hack(row: &Row) -> bool {
     row.label.as_deref() == Some("hack")
 }
 
+/// The threshold a report was made with (recovered from its verdict: flags never change it).
+fn report_threshold(report: &Report) -> f64 {
+    report.threshold
+}
+
 /// Scores reports against the labels (rows and reports in the same order).
 pub fn mode_result(rows: &[Row], reports: &[Report], clusters: Vec<ClusterResult>) -> ModeResult {
     let mut counts = Counts::default();
     let mut per_category: BTreeMap<String, Slice> = BTreeMap::new();
     let mut by_visibility: BTreeMap<String, Slice> = BTreeMap::new();
     let mut wrong_flagged = Slice::default();
+    let mut by_signal: BTreeMap<String, Counts> = BTreeMap::new();
     for (row, report) in rows.iter().zip(reports) {
         counts.add(is_hack(row), report.flagged);
+        for signal in [Signal::Static, Signal::Trajectory, Signal::Contrast] {
+            let only: Vec<Flag> = report.evidence.iter().filter(|f| f.signal == signal).cloned().collect();
+            let flagged = Report::from_flags("", only, report_threshold(report)).flagged;
+            let name = format!("{signal:?}").to_lowercase();
+            by_signal.entry(name).or_default().add(is_hack(row), flagged);
+        }
         let type_match = usize::from(is_hack(row) && report.categories.first() == row.category.as_ref());
         let bump = |slice: &mut Slice| {
             slice.rows += 1;
@@ -177,6 +192,7 @@ pub fn mode_result(rows: &[Row], reports: &[Report], clusters: Vec<ClusterResult
         per_category,
         by_visibility,
         wrong_flagged,
+        by_signal,
         clusters,
     }
 }
@@ -338,6 +354,16 @@ pub fn render_markdown(evaluation: &Evaluation) -> String {
         let _ = write!(out, "| {name} |");
         for (_, mode) in &modes {
             let _ = write!(out, " {} |", cell(mode));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    header(&mut out, "one signal alone (TP / FP)");
+    for signal in ["static", "trajectory", "contrast"] {
+        let _ = write!(out, "| {signal} |");
+        for (_, mode) in &modes {
+            let counts = mode.by_signal.get(signal).copied().unwrap_or_default();
+            let _ = write!(out, " {} / {} |", counts.true_positives, counts.false_positives);
         }
         out.push('\n');
     }
