@@ -50,6 +50,8 @@ pub enum Command {
         after_help = "Example:\n  ASSAY_TOKEN=secret assay serve --config examples/pipeline.toml --token-env ASSAY_TOKEN"
     )]
     Serve(crate::commands::serve::ServeArgs),
+    /// Reward-hack detection: flags with category, confidence and evidence per trajectory (`eval`: measure it).
+    Detect(crate::commands::detect::DetectArgs),
 }
 
 /// `assay score`.

@@ -39,5 +39,6 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Eval(args) => commands::eval::run(&args),
         args::Command::Report(args) => commands::report::run(&args),
         args::Command::Serve(args) => commands::serve::run(&args),
+        args::Command::Detect(args) => commands::detect::run(&args),
     }
 }

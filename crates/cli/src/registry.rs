@@ -8,5 +8,6 @@ pub fn full() -> Registry {
     assay_math::register(&mut registry);
     assay_code::register(&mut registry);
     assay_models::register(&mut registry);
+    assay_detect::register(&mut registry);
     registry
 }

@@ -24,6 +24,9 @@ pub struct Report {
     pub categories: Vec<String>,
     /// Every flag with its evidence.
     pub evidence: Vec<Flag>,
+    /// The threshold the verdict used.
+    #[serde(skip)]
+    pub threshold: f64,
 }
 
 impl Report {
@@ -50,6 +53,7 @@ impl Report {
             score: (score * 1e6).round() / 1e6,
             categories,
             evidence: flags,
+            threshold,
         }
     }
 }

@@ -21,3 +21,12 @@ pub use trajectory::{Written, analyze_trajectory, final_code, is_test_path, writ
 pub use visible::VisibleTests;
 mod corpus;
 pub use corpus::{LoadError, load_rows, parse_rows};
+mod contrast;
+pub use contrast::{ContrastConfig, ContrastError, Observation, Probes, contrast_flags, observe, record_probes};
+mod modes;
+pub use modes::{Mode, contrastive_flags_for, detect_rows, groups, observe_all};
+pub mod eval;
+mod guard;
+mod text;
+pub use guard::{Action, register};
+pub use text::text_flags;

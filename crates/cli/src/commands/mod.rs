@@ -5,6 +5,7 @@ pub mod bench_code;
 pub mod bench_math;
 pub mod check;
 pub mod eval;
+pub mod detect;
 pub mod kinds;
 pub mod math;
 pub mod report;

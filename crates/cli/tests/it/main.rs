@@ -2,6 +2,7 @@
 
 mod check;
 mod eval;
+mod detect;
 mod examples;
 mod math;
 mod score;
