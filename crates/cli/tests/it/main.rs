@@ -1,8 +1,8 @@
 //! End-to-end tests of the `assay` binary on small files.
 
 mod check;
-mod eval;
 mod detect;
+mod eval;
 mod examples;
 mod math;
 mod score;
