@@ -28,7 +28,7 @@ mod normalize;
 mod parse;
 mod reward;
 
-pub use budget::{Limits, Over};
+pub use budget::{Limits, Over, thread_cpu_time};
 pub use compare::CompareOptions;
 pub use expr::{Expr, RelOp};
 pub use extract::{ExtractConfig, Extraction};
