@@ -66,7 +66,7 @@ def main():
             trl_time = best(args.reps, lambda: [
                 reward(prompts=[None] * len(c), completions=[r["completion"] for r in c], completion_ids=None,
                        reference=[r["reference"] for r in c]) for c in chunks])
-            few = records[: args.per_call]
+            few = records[:: max(1, n // args.per_call)]  # spread over the set: same mix as the batch
             single = best(args.reps, lambda: [pipeline.score([r]) for r in few])
             per_call = best(args.reps, lambda: [
                 verl.compute_score("bench", r["completion"], r["reference"], None, pipeline=pipeline) for r in few])
