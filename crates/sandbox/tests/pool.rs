@@ -95,7 +95,7 @@ fn preloaded_code_is_in_every_child_and_one_child_cannot_change_it_for_the_next(
         assert_eq!(outcome.status, Status::Passed, "{}", outcome.stderr_text());
         assert_eq!(outcome.stdout_text(), "42\n");
     }
-    let without = pool().run(&python("import sandbox_preload\n")).unwrap();
+    let without = common::pool().run(&python("import sandbox_preload\n")).unwrap();
     assert_ne!(
         without.status,
         Status::Passed,
