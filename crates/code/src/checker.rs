@@ -114,6 +114,8 @@ impl CheckerServer {
             Some(Frame {
                 verdict: Some(verdict), ..
             }) => Ok(Ended::Verdict(verdict)),
+            // The server could not fork the check (after it had already reported the socket listening).
+            Some(Frame { error: Some(error), .. }) => Err(HarnessError::Checker(error)),
             Some(_) => Ok(Ended::Killed),
             None => Ok(Ended::Overran),
         }

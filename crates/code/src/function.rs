@@ -105,7 +105,7 @@ impl Harness {
         stdin.push(b'\n');
         stdin.extend_from_slice(case.program.as_bytes());
         let job = Job {
-            program: Program::Python(self.driver.clone()),
+            program: Program::Python(crate::harness::DRIVER_JOB.to_owned()),
             stdin,
             files: case.files.to_vec(),
             limits: case.limits.clone(),

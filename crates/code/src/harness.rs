@@ -14,6 +14,8 @@ use crate::slots::{Slot, Slots};
 const CODEC: &str = include_str!("python/codec.py");
 const DRIVER: &str = include_str!("python/driver.py");
 const CHECKER: &str = include_str!("python/checker.py");
+/// The program of a function-test job: the driver itself is preloaded in every sandbox fork server.
+pub(crate) const DRIVER_JOB: &str = "import sandbox_preload\nsandbox_preload.run()\n";
 
 /// Time the trusted checker gets beyond the candidate's wall deadline to finish and write its verdict.
 pub(crate) const CHECKER_GRACE: Duration = Duration::from_secs(5);
@@ -28,7 +30,6 @@ pub struct Harness {
     slots: Slots,
     channel: ChannelDir,
     python: PathBuf,
-    pub(crate) driver: String,
     pub(crate) checker: String,
 }
 
@@ -48,13 +49,13 @@ impl Harness {
     }
 
     /// As [`Harness::new`] with machine-level sandbox settings; the socket directory is added to
-    /// `extra_ro_binds`.
+    /// `extra_ro_binds` and `preload` is set to the call driver (replacing any given).
     pub fn with_config(mut config: SandboxConfig, workers: Option<usize>) -> Result<Self, HarnessError> {
         let channel = ChannelDir::create()?;
         config.extra_ro_binds.push(channel.path().to_path_buf());
+        config.preload = Some(format!("{CODEC}\n{DRIVER}"));
         let sandbox = Sandbox::new(config)?;
         let python = sandbox.python().to_path_buf();
-        let driver = precompiled(&python, &format!("{CODEC}\n{DRIVER}"));
         let pool = Pool::new(sandbox, workers)?;
         Ok(Self {
             slots: Slots::new(pool.size()),
@@ -62,7 +63,6 @@ impl Harness {
             checkers: Mutex::new(Vec::new()),
             channel,
             python,
-            driver,
             checker: format!("{CODEC}\n{CHECKER}"),
         })
     }
@@ -107,56 +107,5 @@ impl Harness {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(server);
-    }
-}
-
-/// The driver as a stub that loads its code object from `marshal` data made by the same interpreter as
-/// the sandbox's (compiling the source costs ~3 ms per job, loading it ~0.1 ms). Falls back to the source
-/// if the interpreter cannot produce it.
-fn precompiled(python: &std::path::Path, source: &str) -> String {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    const COMPILE: &str =
-        "import marshal, sys; sys.stdout.buffer.write(marshal.dumps(compile(sys.stdin.read(), 'driver.py', 'exec')))";
-    let run = || -> std::io::Result<Vec<u8>> {
-        let mut child = Command::new(python)
-            .args(["-I", "-S", "-c", COMPILE])
-            .env_clear()
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(source.as_bytes())?;
-        }
-        let output = child.wait_with_output()?;
-        if output.status.success() && !output.stdout.is_empty() {
-            Ok(output.stdout)
-        } else {
-            Err(std::io::Error::other("driver compilation failed"))
-        }
-    };
-    match run() {
-        Ok(code) => {
-            let hex: String = code.iter().map(|byte| format!("{byte:02x}")).collect();
-            format!("import marshal\nexec(marshal.loads(bytes.fromhex(\"{hex}\")))\n")
-        }
-        Err(_) => source.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_driver_is_shipped_precompiled_and_falls_back_to_source() {
-        let probe = std::process::Command::new("python3")
-            .args(["-c", "import sys; print(sys.executable)"])
-            .output()
-            .expect("python3 on PATH");
-        let python = std::path::PathBuf::from(String::from_utf8_lossy(&probe.stdout).trim());
-        let stub = super::precompiled(&python, "x = 1\n");
-        assert!(stub.starts_with("import marshal\n"), "{stub}");
-        let fallback = super::precompiled(&python, "def broken(:\n");
-        assert_eq!(fallback, "def broken(:\n");
     }
 }

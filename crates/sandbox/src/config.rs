@@ -21,6 +21,11 @@ pub struct SandboxConfig {
     pub startup_timeout: Duration,
     /// Extra time beyond a job's wall limit before the Rust side gives up on the server and kills it.
     pub supervision_grace: Duration,
+    /// Trusted Python source that each fork server runs once at start, before any job, as the module
+    /// `sandbox_preload` (jobs `import sandbox_preload`). Every child inherits it already loaded, so a
+    /// harness's helper code (e.g. assay-code's call driver) costs nothing per job. It must only define
+    /// things: it runs in the server, outside the per-job limits and seccomp filter.
+    pub preload: Option<String>,
 }
 
 impl Default for SandboxConfig {
@@ -33,6 +38,7 @@ impl Default for SandboxConfig {
             capture_bytes: 40 << 20,
             startup_timeout: Duration::from_secs(20),
             supervision_grace: Duration::from_secs(5),
+            preload: None,
         }
     }
 }

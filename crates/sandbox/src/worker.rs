@@ -33,6 +33,7 @@ impl Worker {
         let mut command = Command::new(&prepared.interpreter.executable);
         command
             .args(["-I", "-S", "-c", SERVER_SCRIPT])
+            .arg(prepared.config.preload.as_deref().unwrap_or(""))
             .args(&prepared.filters)
             .env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")

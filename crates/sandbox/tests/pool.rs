@@ -80,3 +80,25 @@ fn children_run_concurrently_on_separate_servers() {
         started.elapsed()
     );
 }
+
+#[test]
+fn preloaded_code_is_in_every_child_and_one_child_cannot_change_it_for_the_next() {
+    let config = SandboxConfig {
+        host_uid_base: 1_300_000_200,
+        preload: Some("VALUE = 41\n\ndef answer():\n    return VALUE + 1\n".into()),
+        ..SandboxConfig::default()
+    };
+    let pool = Pool::new(common::sandbox_with(config), Some(1)).unwrap();
+    let job = python("import sandbox_preload\nprint(sandbox_preload.answer())\nsandbox_preload.VALUE = 0\n");
+    for _ in 0..3 {
+        let outcome = pool.run(&job).unwrap();
+        assert_eq!(outcome.status, Status::Passed, "{}", outcome.stderr_text());
+        assert_eq!(outcome.stdout_text(), "42\n");
+    }
+    let without = common::pool().run(&python("import sandbox_preload\n")).unwrap();
+    assert_ne!(
+        without.status,
+        Status::Passed,
+        "no preload configured, yet the module exists"
+    );
+}

@@ -26,6 +26,25 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
          tests_field = \"test\"\ntest_format = \"function\"\nworkers = {workers}\n"
     );
     let pipeline = Pipeline::from_toml(&pipeline_toml, Path::new("<bench-code>"), &crate::registry::full())?;
+    // The pool (sandboxed fork servers, trusted checker servers) starts on the first batch; like the peer's fork
+    // server, it is started before the clock runs, and its start-up time is printed on its own.
+    let started = Instant::now();
+    let warm_up: Vec<Sample> = problems
+        .iter()
+        .take(workers)
+        .enumerate()
+        .map(|(index, problem)| {
+            let mut record = problem.clone();
+            record.insert("completion".into(), problem["canonical_solution"].clone());
+            Sample::from_record(index, record, "group")
+        })
+        .collect();
+    pipeline.score(&warm_up);
+    println!(
+        "assay code, start-up ({workers} sandbox fork servers and trusted checkers, {} warm-up programs): {:.2} s",
+        warm_up.len(),
+        started.elapsed().as_secs_f64()
+    );
     let mut rate = 0.0;
     let mut all_as_expected = true;
     for (label, body, expected) in [

@@ -1,5 +1,6 @@
 # Assay function-test driver: runs INSIDE the sandbox (appended to codec.py), untrusted once the candidate
-# is loaded. Reads one JSON header line and the candidate program from stdin, connects to the trusted
+# is loaded. Each fork server loads it once as `sandbox_preload` (SandboxConfig::preload); a job runs
+# `run()`, which reads one JSON header line and the candidate program from stdin, connects to the trusted
 # checker's socket, loads the program, then serves call requests until the checker closes the connection.
 # Nothing it sends is believed: the checker re-validates every message (see codec.py).
 import _socket  # the C module: `socket` would cost ~5 ms of imports (enum, selectors) per job
@@ -43,6 +44,7 @@ def _serve():
         send_message(sock, reply)
 
 
-_serve()
-sys.stdout.flush()
-os._exit(0)
+def run():
+    _serve()
+    sys.stdout.flush()
+    os._exit(0)
