@@ -13,7 +13,9 @@ const WALL_BACKSTOP_FACTOR: u32 = 40;
 /// CPU time consumed by the calling thread so far.
 pub fn thread_cpu_time() -> Duration {
     // CLOCK_THREAD_CPUTIME_ID is always available on Linux; a failure reads as zero spent.
-    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).map(Duration::from).unwrap_or_default()
+    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map(Duration::from)
+        .unwrap_or_default()
 }
 
 /// Limits for one verification; every limit turns into the `unknown` status when hit.
@@ -91,11 +93,7 @@ impl Budget {
 
     /// Reads the clock now (before expensive steps).
     pub fn check_now(&self) -> Result<(), Over> {
-        if self.expired() {
-            Err(Over::Time)
-        } else {
-            Ok(())
-        }
+        if self.expired() { Err(Over::Time) } else { Ok(()) }
     }
 
     /// Fails when a number of `bits` bits is over the size limit.
