@@ -17,6 +17,20 @@ pub struct Slot {
     pub scores: &'static str,
 }
 
+/// The `chosen` / `rejected` layout of RewardBench and one-vs-many rows.
+pub const CHOSEN_REJECTED: [Slot; 2] = [
+    Slot {
+        text: "chosen",
+        score: "score_chosen",
+        scores: "scores_chosen",
+    },
+    Slot {
+        text: "rejected",
+        score: "score_rejected",
+        scores: "scores_rejected",
+    },
+];
+
 /// Scores every candidate of every row with `pipeline` and returns the rows with the score fields filled in.
 ///
 /// Each candidate becomes a sample: the row's other fields (prompt, reference, ...) plus the candidate text as
@@ -105,18 +119,7 @@ mod tests {
         .unwrap();
         let row = json!({"id": 1, "reference": "4", "chosen": "4", "rejected": ["5", "4", "x"]});
         let rows = vec![row.as_object().unwrap().clone()];
-        let slots = [
-            Slot {
-                text: "chosen",
-                score: "score_chosen",
-                scores: "scores_chosen",
-            },
-            Slot {
-                text: "rejected",
-                score: "score_rejected",
-                scores: "scores_rejected",
-            },
-        ];
+        let slots = CHOSEN_REJECTED;
         let out = score_rows(&pipeline, &rows, &slots, "group").unwrap();
         assert_eq!(out[0]["score_chosen"], json!(1.0));
         assert_eq!(out[0]["scores_rejected"], json!([0.0, 1.0, 0.0]));

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use assay_core::Pipeline;
-use assay_eval::candidates::{Slot, score_rows};
+use assay_eval::candidates::{CHOSEN_REJECTED, Slot, score_rows};
 use assay_eval::distance::{self, StarcOptions};
 use assay_eval::overopt::{self, Form};
 use assay_eval::verifier::{self, VerifierOptions};
@@ -149,36 +149,12 @@ pub struct OveroptArgs {
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     match &args.benchmark {
         Benchmark::Rewardbench(common) => {
-            let slots = [
-                Slot {
-                    text: "chosen",
-                    score: "score_chosen",
-                    scores: "scores_chosen",
-                },
-                Slot {
-                    text: "rejected",
-                    score: "score_rejected",
-                    scores: "scores_rejected",
-                },
-            ];
-            let rows = load(common, &slots)?;
+            let rows = load(common, &CHOSEN_REJECTED)?;
             let result = rewardbench::evaluate(&rows)?;
             finish(common.output.as_deref(), &result, &result.table())
         }
         Benchmark::OneVsMany(common) => {
-            let slots = [
-                Slot {
-                    text: "chosen",
-                    score: "score_chosen",
-                    scores: "scores_chosen",
-                },
-                Slot {
-                    text: "rejected",
-                    score: "score_rejected",
-                    scores: "scores_rejected",
-                },
-            ];
-            let rows = load(common, &slots)?;
+            let rows = load(common, &CHOSEN_REJECTED)?;
             let result = one_vs_many::evaluate(&rows)?;
             finish(common.output.as_deref(), &result, &result.table())
         }
