@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use assay_core::{
-    BatchContext, DEFAULT_COMPLETION_FIELD, DEFAULT_REFERENCE_FIELD, KeyError, Params, Reward, RewardFuture,
-    RewardResults, RewardSpec, Sample,
+    BatchContext, Component, DEFAULT_COMPLETION_FIELD, DEFAULT_REFERENCE_FIELD, KeyError, Params, Reward, RewardError,
+    RewardFuture, RewardResults, RewardSpec, Sample,
 };
 use futures::future::BoxFuture;
 use serde::Deserialize;
@@ -196,4 +196,25 @@ impl Reward for OnRuntime {
 /// A pipeline reward from a model factory.
 pub(crate) fn build_reward(factory: ModelFactory, spec: &RewardSpec) -> Result<Box<dyn Reward>, KeyError> {
     Ok(Box::new(OnRuntime(factory(&spec.params)?)))
+}
+
+/// Pairs each prepared sample with the next model answer, in order: a sample that failed before the call keeps
+/// its error and takes no answer (the call was made only for the samples that were ready).
+pub(crate) fn pair_answers<P, A, E: Into<RewardError>>(
+    prepared: Vec<Result<P, RewardError>>,
+    answers: Vec<Result<A, E>>,
+    value: impl Fn(&A) -> Result<Component, RewardError>,
+) -> RewardResults {
+    let mut answers = answers.into_iter();
+    prepared
+        .into_iter()
+        .map(|p| {
+            p?;
+            let entry = answers
+                .next()
+                .ok_or_else(|| RewardError::Failed("internal: missing model answer".into()))?
+                .map_err(Into::into)?;
+            value(&entry)
+        })
+        .collect()
 }

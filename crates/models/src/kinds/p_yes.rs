@@ -206,17 +206,8 @@ impl ModelReward for Shared {
         let this = self.0.clone();
         Box::pin(async move {
             let ready: Vec<String> = prompts.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
-            let mut answers = this.call(ready).await.into_iter();
-            prompts
-                .into_iter()
-                .map(|p| {
-                    p?;
-                    let entry = answers
-                        .next()
-                        .ok_or_else(|| RewardError::Failed("internal: missing model answer".into()))??;
-                    this.value(&entry)
-                })
-                .collect()
+            let answers = this.call(ready).await;
+            common::pair_answers(prompts, answers, |entry| this.value(entry))
         })
     }
 }

@@ -128,17 +128,7 @@ impl ModelReward for Shared {
         Box::pin(async move {
             let inputs: Vec<Value> = prepared.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
             let answers = this.call(inputs).await;
-            let mut answers = answers.into_iter();
-            prepared
-                .into_iter()
-                .map(|p| {
-                    p?;
-                    let entry = answers
-                        .next()
-                        .ok_or_else(|| RewardError::Failed("internal: missing model answer".into()))??;
-                    this.value(&entry)
-                })
-                .collect()
+            common::pair_answers(prepared, answers, |entry| this.value(entry))
         })
     }
 }
