@@ -1,5 +1,6 @@
 //! The report page: plain HTML and CSS around the SVG charts; no scripts, no external assets.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::svg::{bars, escape, heatmap, histogram, scatter};
@@ -199,15 +200,7 @@ impl Report {
     }
 
     fn status_section(&self, out: &mut String) {
-        let items: Vec<(String, f64)> = self
-            .statuses
-            .iter()
-            .map(|(k, v)| {
-                #[allow(clippy::cast_precision_loss)]
-                let count = *v as f64;
-                (k.clone(), count)
-            })
-            .collect();
+        let items = bar_items(&self.statuses);
         out.push_str("<section id=\"status\"><h2>Status and errors</h2>");
         out.push_str(&bars("status-counts", "Samples by status", "samples (count)", &items));
         if self.error_messages.is_empty() {
@@ -232,15 +225,7 @@ impl Report {
             out.push_str("<p class=\"note\">No sample carries detector flags (fields <code>flags</code> or <code>hack</code>).</p></section>");
             return;
         }
-        let items: Vec<(String, f64)> = self
-            .flags
-            .iter()
-            .map(|(k, v)| {
-                #[allow(clippy::cast_precision_loss)]
-                let count = *v as f64;
-                (k.clone(), count)
-            })
-            .collect();
+        let items = bar_items(&self.flags);
         let _ = write!(
             out,
             "<p class=\"note\">{} of {} samples carry at least one flag.</p>",
@@ -288,4 +273,13 @@ impl Report {
         }
         out.push_str("</table></section>");
     }
+}
+
+/// Counts as bar lengths.
+#[allow(clippy::cast_precision_loss)]
+fn bar_items(counts: &BTreeMap<String, usize>) -> Vec<(String, f64)> {
+    counts
+        .iter()
+        .map(|(name, &count)| (name.clone(), count as f64))
+        .collect()
 }

@@ -63,13 +63,9 @@ fn open(out: &mut String, name: &str, title: &str, width: f64, height: f64) {
 }
 
 /// Axes with ticks and labels for the plot area.
-fn axes(out: &mut String, x: Scale, y: Scale, x_label: &str, y_label: &str) {
-    let (x0, x1, y0, y1) = (LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, TOP);
-    let _ = write!(
-        out,
-        "<g class=\"axes\" font-size=\"11\" fill=\"#333\"><line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"#333\"/><line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x0}\" y2=\"{y1}\" stroke=\"#333\"/>"
-    );
-    for tick in ticks(x.lo, x.hi, 6) {
+/// Tick marks and labels below a horizontal axis at `y0`.
+fn x_ticks(out: &mut String, x: Scale, y0: f64, at: Vec<f64>) {
+    for tick in at {
         let px = x.at(tick);
         let _ = write!(
             out,
@@ -79,6 +75,15 @@ fn axes(out: &mut String, x: Scale, y: Scale, x_label: &str, y_label: &str) {
             tick_label(tick)
         );
     }
+}
+
+fn axes(out: &mut String, x: Scale, y: Scale, x_label: &str, y_label: &str) {
+    let (x0, x1, y0, y1) = (LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, TOP);
+    let _ = write!(
+        out,
+        "<g class=\"axes\" font-size=\"11\" fill=\"#333\"><line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"#333\"/><line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x0}\" y2=\"{y1}\" stroke=\"#333\"/>"
+    );
+    x_ticks(out, x, y0, ticks(x.lo, x.hi, 6));
     for tick in ticks(y.lo, y.hi, 5) {
         let py = y.at(tick);
         let _ = write!(
@@ -211,16 +216,7 @@ pub fn bars(name: &str, title: &str, x_label: &str, items: &[(String, f64)]) -> 
         "<g font-size=\"11\" fill=\"#333\"><line x1=\"{left}\" y1=\"{y0}\" x2=\"{}\" y2=\"{y0}\" stroke=\"#333\"/>",
         WIDTH - RIGHT
     );
-    for tick in ticks(0.0, max * 1.1, 5) {
-        let px = x.at(tick);
-        let _ = write!(
-            out,
-            "<line x1=\"{px:.1}\" y1=\"{y0}\" x2=\"{px:.1}\" y2=\"{}\" stroke=\"#333\"/><text x=\"{px:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            y0 + 5.0,
-            y0 + 18.0,
-            tick_label(tick)
-        );
-    }
+    x_ticks(&mut out, x, y0, ticks(0.0, max * 1.1, 5));
     let _ = write!(
         out,
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"13\">{}</text></g>",
