@@ -53,7 +53,12 @@ impl EndpointConfig {
 fn http_client() -> Result<&'static reqwest::Client, ModelError> {
     static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
     CLIENT
-        .get_or_init(|| reqwest::Client::builder().build().map_err(|err| err.to_string()))
+        .get_or_init(|| {
+            // reqwest is built without a bundled crypto provider (aws-lc needs cmake and takes minutes to compile);
+            // ring is installed as the process default unless the embedding program chose one already.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder().build().map_err(|err| err.to_string())
+        })
         .as_ref()
         .map_err(|message| ModelError::Transport {
             url: String::new(),

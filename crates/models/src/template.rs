@@ -77,20 +77,20 @@ impl Template {
         self.pieces.iter().any(|p| matches!(p, Piece::Slot(s) if s == slot))
     }
 
-    /// Fills the template from a sample; `extra` gives the kind's own placeholders.
+    /// Fills the template from a sample; `extra` gives the kind's own placeholders and overrides record ones.
     pub fn render(&self, sample: &Sample, fields: &Fields, extra: &[(&str, &str)]) -> Result<String, RewardError> {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
                 Piece::Text(text) => out.push_str(text),
-                Piece::Slot(slot) => match slot.as_str() {
-                    "prompt" => out.push_str(&sample.text(&fields.prompt)?),
-                    "completion" => out.push_str(&sample.text(&fields.completion)?),
-                    "reference" => out.push_str(&sample.texts(&fields.reference)?.join("\n")),
-                    other => {
-                        let value = extra.iter().find(|(name, _)| *name == other).map(|(_, v)| *v);
-                        out.push_str(value.unwrap_or_default());
-                    }
+                Piece::Slot(slot) => match extra.iter().find(|(name, _)| name == slot) {
+                    Some((_, value)) => out.push_str(value),
+                    None => match slot.as_str() {
+                        "prompt" => out.push_str(&sample.text(&fields.prompt)?),
+                        "completion" => out.push_str(&sample.text(&fields.completion)?),
+                        "reference" => out.push_str(&sample.texts(&fields.reference)?.join("\n")),
+                        _ => {}
+                    },
                 },
             }
         }
@@ -124,6 +124,8 @@ mod tests {
             "Q: 2+2? A: 4 {json} [be strict]"
         );
         assert!(t.uses("prompt") && !t.uses("reference"));
+        let overridden = t.render(&s, &fields(), &[("completion", "5"), ("rubric", "")]).unwrap();
+        assert_eq!(overridden, "Q: 2+2? A: 5 {json} []");
     }
 
     #[test]

@@ -119,13 +119,6 @@ fn resolve(keys: CommonKeys, default_template: &str, extra_slots: &[&str]) -> Re
             format!("`{}` is not an http:// or https:// URL", keys.endpoint),
         ));
     }
-    if keys.endpoint.starts_with("https://") {
-        return Err(KeyError::new(
-            "endpoint",
-            "this build speaks plain HTTP only (local vLLM / OpenAI-compatible servers); put a TLS-terminating proxy \
-             in front of remote endpoints",
-        ));
-    }
     let api_key = match &keys.api_key_env {
         None => None,
         Some(var) => Some(std::env::var(var).map_err(|_| {

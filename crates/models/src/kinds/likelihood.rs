@@ -31,6 +31,8 @@ struct Keys {
     normalize: bool,
     positive: Option<Vec<String>>,
     negative: Option<Vec<String>>,
+    answer_delimiter: Option<String>,
+    truncated_reward: Option<f64>,
 }
 
 fn default_output() -> Output {
@@ -40,9 +42,21 @@ fn default_normalize() -> bool {
     true
 }
 
+/// Where the chain of thought ends: the completion is scored up to and including the last `delimiter` (the
+/// policy's own answer after it is replaced by the continuation); without one it was truncated.
+struct AnswerCut {
+    delimiter: String,
+    /// The reward of a truncated completion (spec §11's floor); `None` makes it an error record.
+    truncated_reward: Option<f64>,
+}
+
 enum Mode {
     /// One continuation (the reference) per sample.
-    Reference { output: Output, normalize: bool },
+    Reference {
+        output: Output,
+        normalize: bool,
+        cut: Option<AnswerCut>,
+    },
     /// FLR over positive and negative follow-ups.
     FollowUp {
         positive: Vec<String>,
@@ -60,11 +74,34 @@ struct Shared(Arc<Likelihood>);
 
 pub(crate) fn build(params: &Params) -> Result<Arc<dyn ModelReward>, KeyError> {
     let (common, keys): (Common, Keys) = common::parse(params, "{prompt}{completion}", &[])?;
+    let cut = match (keys.answer_delimiter, keys.truncated_reward) {
+        (Some(delimiter), _) if delimiter.is_empty() => {
+            return Err(KeyError::new("answer_delimiter", "must not be empty"));
+        }
+        (Some(delimiter), truncated_reward) => Some(AnswerCut {
+            delimiter,
+            truncated_reward,
+        }),
+        (None, Some(_)) => {
+            return Err(KeyError::new(
+                "truncated_reward",
+                "needs `answer_delimiter` (a completion without it counts as truncated)",
+            ));
+        }
+        (None, None) => None,
+    };
     let mode = match (keys.positive, keys.negative) {
         (None, None) => Mode::Reference {
             output: keys.reward,
             normalize: keys.normalize,
+            cut,
         },
+        _ if cut.is_some() => {
+            return Err(KeyError::new(
+                "answer_delimiter",
+                "applies to reference likelihood, not to FLR (positive/negative follow-ups)",
+            ));
+        }
         (Some(positive), Some(negative)) => {
             for (key, list) in [("positive", &positive), ("negative", &negative)] {
                 if list.is_empty() {
@@ -108,27 +145,54 @@ struct Scored {
     continuation_chars: usize,
 }
 
+/// What a sample needs: texts to score, or the truncation floor without asking the model.
+enum Prepared {
+    Texts(Vec<Scored>),
+    Truncated(f64),
+}
+
 impl Likelihood {
-    fn prepare(&self, sample: &Sample) -> Result<Vec<Scored>, RewardError> {
+    fn prepare(&self, sample: &Sample) -> Result<Prepared, RewardError> {
         let fields = &self.common.fields;
-        let context = self.common.template.render(sample, fields, &[])?;
+        let completion = match &self.mode {
+            Mode::Reference { cut: Some(cut), .. } => {
+                let completion = sample.text(&fields.completion)?;
+                match completion.rfind(&cut.delimiter) {
+                    Some(at) => Some(completion[..at + cut.delimiter.len()].to_owned()),
+                    None => {
+                        return match cut.truncated_reward {
+                            Some(floor) => Ok(Prepared::Truncated(floor)),
+                            None => Err(RewardError::Failed(format!(
+                                "field `{}` has no answer delimiter `{}` (truncated chain of thought); set \
+                                 `truncated_reward` to score such completions",
+                                fields.completion, cut.delimiter
+                            ))),
+                        };
+                    }
+                }
+            }
+            _ => None,
+        };
+        let overrides: Vec<(&str, &str)> = completion.iter().map(|c| ("completion", c.as_str())).collect();
+        let context = self.common.template.render(sample, fields, &overrides)?;
         let scored = |continuation: String| Scored {
             continuation_chars: continuation.chars().count(),
             text: format!("{context}{continuation}"),
         };
-        match &self.mode {
-            Mode::Reference { .. } => Ok(vec![scored(self.continuation.render(sample, fields, &[])?)]),
+        let texts = match &self.mode {
+            Mode::Reference { .. } => vec![scored(self.continuation.render(sample, fields, &[])?)],
             Mode::FollowUp { positive, negative } => positive
                 .iter()
                 .chain(negative)
                 .map(|f| Ok(scored(self.continuation.render(sample, fields, &[("follow_up", f)])?)))
-                .collect(),
-        }
+                .collect::<Result<_, RewardError>>()?,
+        };
+        Ok(Prepared::Texts(texts))
     }
 
     fn value(&self, per_text: Vec<Vec<f64>>) -> Result<Component, RewardError> {
         match &self.mode {
-            Mode::Reference { output, normalize } => {
+            Mode::Reference { output, normalize, .. } => {
                 let logprobs = &per_text[0];
                 let value = match output {
                     Output::Logprob => answer_logprob_reward(logprobs, *normalize)?,
@@ -195,12 +259,15 @@ fn continuation_logprobs(choice: &Value, continuation_chars: usize) -> Result<Ve
 
 impl ModelReward for Shared {
     fn start(&self, samples: &[Sample]) -> BoxFuture<'static, RewardResults> {
-        let prepared: Vec<Result<Vec<Scored>, RewardError>> = samples.iter().map(|s| self.0.prepare(s)).collect();
+        let prepared: Vec<Result<Prepared, RewardError>> = samples.iter().map(|s| self.0.prepare(s)).collect();
         let this = self.0.clone();
         Box::pin(async move {
             let prompts: Vec<Value> = prepared
                 .iter()
-                .flat_map(|p| p.iter().flatten())
+                .flat_map(|p| match p {
+                    Ok(Prepared::Texts(texts)) => texts.as_slice(),
+                    _ => &[],
+                })
                 .map(|s| Value::from(s.text.clone()))
                 .collect();
             let mut body = Map::new();
@@ -213,7 +280,10 @@ impl ModelReward for Shared {
             prepared
                 .into_iter()
                 .map(|p| {
-                    let texts = p?;
+                    let texts = match p? {
+                        Prepared::Texts(texts) => texts,
+                        Prepared::Truncated(floor) => return Ok(Component::new(floor).with("truncated", true)),
+                    };
                     // Consume this sample's answers even if one fails, to stay aligned with the next sample.
                     let per_text: Vec<Result<Vec<f64>, RewardError>> = texts
                         .iter()

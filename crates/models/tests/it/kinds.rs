@@ -262,6 +262,31 @@ fn likelihood_scores_the_reference_tokens_with_the_spec_formulas() {
 }
 
 #[test]
+fn likelihood_replaces_the_answer_after_the_delimiter_and_floors_truncated_thoughts() {
+    let mock = Mock::start(|_, body, _| (200, echo_completions(body)));
+    let batch = samples(&[
+        json!({"prompt": "Q:", "completion": " think </think> 41", "reference": " 42"}),
+        json!({"prompt": "Q:", "completion": " think and think", "reference": " 42"}),
+    ]);
+    let keys = "model = \"policy\"\nanswer_delimiter = \"</think>\"";
+    let floored = pipeline("likelihood", &mock.url, &format!("{keys}\ntruncated_reward = -10.0")).score(&batch);
+    assert_eq!(mock.seen().len(), 1);
+    assert_eq!(mock.seen()[0].body["prompt"], json!(["Q: think </think> 42"]));
+    let expected = answer_logprob_reward(&[token_logprob(" 42")], true).unwrap();
+    assert!(close(floored[0].reward, expected), "{floored:?}");
+    assert_eq!(floored[1].reward, Some(-10.0));
+    assert_eq!(floored[1].diagnostics["m"]["truncated"], json!(true));
+
+    let strict = pipeline("likelihood", &mock.url, keys).score(&batch);
+    assert!(strict[0].error.is_none(), "{strict:?}");
+    let error = strict[1].error.as_deref().unwrap_or_default();
+    assert!(error.contains("no answer delimiter `</think>`"), "{error}");
+    assert!(
+        config_error("likelihood", &mock.url, "model = \"m\"\ntruncated_reward = 0.0").contains("answer_delimiter")
+    );
+}
+
+#[test]
 fn follow_up_likelihood_is_the_difference_of_mean_logprobs() {
     let mock = Mock::start(|_, body, _| (200, echo_completions(body)));
     let p = pipeline(
