@@ -26,6 +26,9 @@ pub struct ServerConfig {
     pub retry_after_secs: u64,
     /// How long a client may take to send its whole body; slower ones get 408.
     pub read_timeout: Duration,
+    /// How long a client may take to send a request's headers; a client that sends nothing, or trickles them, is
+    /// disconnected.
+    pub header_read_timeout: Duration,
     /// Record field whose equal values form a group for group shaping.
     pub group_field: String,
     /// `/get_reward`: the reward reported for a record that could not be scored. `None` (the default) reports
@@ -63,6 +66,7 @@ impl Default for ServerConfig {
             max_concurrency: 64,
             retry_after_secs: 1,
             read_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
             group_field: "group".to_owned(),
             error_reward: None,
             strip_suffixes: DEFAULT_STRIP_SUFFIXES.iter().map(|s| (*s).to_owned()).collect(),
