@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub max_code_timeout_secs: f64,
     /// `/run_code`: largest `memory_limit_MB` accepted; `-1` (SandboxFusion's "no limit") means this value.
     pub max_code_memory_mb: u64,
+    /// `/run_code`: most bytes of `fetch_files` returned per run (files that do not fit are left out).
+    pub max_fetch_bytes: usize,
 }
 
 /// Special tokens that OpenRLHF's decoded `query` commonly ends with (EOS and padding of common chat models).
@@ -73,6 +75,7 @@ impl Default for ServerConfig {
             sandbox_workers: None,
             max_code_timeout_secs: 60.0,
             max_code_memory_mb: 4096,
+            max_fetch_bytes: 8 << 20,
         }
     }
 }
