@@ -169,7 +169,7 @@ mod tests {
 
     impl SampleReward for PanicsOnOdd {
         fn score(&self, sample: &Sample) -> Result<Component, RewardError> {
-            assert!(sample.index % 2 == 0, "odd record {}", sample.index);
+            assert!(sample.index.is_multiple_of(2), "odd record {}", sample.index);
             Ok(Component::new(1.0))
         }
     }

@@ -3,6 +3,9 @@
 use crate::SandboxError;
 use crate::job::validate_file_path;
 
+/// Files read back after a run: (relative path, content), in request order.
+pub type FetchedFiles = Vec<(String, Vec<u8>)>;
+
 /// Which files of the working directory (`/box/work`) to hand back once the program and everything it started
 /// are dead. Paths are relative and may not contain `.` or `..` segments; the fork server opens every component
 /// without following symlinks, so a link pointing anywhere (even inside the working directory) is not read.

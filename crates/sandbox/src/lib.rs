@@ -35,7 +35,7 @@ mod worker;
 
 pub use config::SandboxConfig;
 pub use error::SandboxError;
-pub use fetch::FetchFiles;
+pub use fetch::{FetchFiles, FetchedFiles};
 pub use job::{Job, Program};
 pub use limits::Limits;
 pub use outcome::{Outcome, Status};

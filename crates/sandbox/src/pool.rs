@@ -3,7 +3,7 @@
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::worker::Worker;
-use crate::{FetchFiles, Job, Outcome, Sandbox, SandboxError};
+use crate::{FetchFiles, FetchedFiles, Job, Outcome, Sandbox, SandboxError};
 
 struct Slots {
     idle: Vec<Worker>,
@@ -68,11 +68,7 @@ impl Pool {
 
     /// [`Pool::run`], then reads the files `fetch` names back from the job's working directory (see
     /// [`FetchFiles`]): they come back as (path, content), in request order, leaving out those not read.
-    pub fn run_fetching(
-        &self,
-        job: &Job,
-        fetch: &FetchFiles,
-    ) -> Result<(Outcome, Vec<(String, Vec<u8>)>), SandboxError> {
+    pub fn run_fetching(&self, job: &Job, fetch: &FetchFiles) -> Result<(Outcome, FetchedFiles), SandboxError> {
         self.sandbox.validate(job)?;
         fetch.validate()?;
         let taken = {

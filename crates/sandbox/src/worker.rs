@@ -14,7 +14,7 @@ use nix::unistd::pipe2;
 use crate::outcome::{Ending, classify};
 use crate::protocol::{Ready, Response, read_exact_by, read_frame, send_job};
 use crate::sandbox::Prepared;
-use crate::{FetchFiles, Job, Outcome, SandboxError};
+use crate::{FetchFiles, FetchedFiles, Job, Outcome, SandboxError};
 
 /// The fork-server script, trusted code shipped with the crate.
 const SERVER_SCRIPT: &str = include_str!("server.py");
@@ -113,7 +113,7 @@ impl Worker {
         job: &Job,
         fetch: &FetchFiles,
         grace: Duration,
-    ) -> Result<(Outcome, Vec<(String, Vec<u8>)>), SandboxError> {
+    ) -> Result<(Outcome, FetchedFiles), SandboxError> {
         let Some(requests) = self.requests.as_mut() else {
             return Err(self.failure(SandboxError::Server("request pipe already closed".into())));
         };
@@ -175,7 +175,7 @@ impl Worker {
         listed: &[(String, usize)],
         fetch: &FetchFiles,
         deadline: Instant,
-    ) -> Result<Vec<(String, Vec<u8>)>, SandboxError> {
+    ) -> Result<FetchedFiles, SandboxError> {
         let total = listed.iter().map(|(_, len)| *len).fold(0usize, usize::saturating_add);
         if total > fetch.max_bytes || listed.iter().any(|(path, _)| !fetch.paths.contains(path)) {
             return Err(SandboxError::Server(

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use assay_sandbox::{FetchFiles, Job, Limits, Outcome, Pool, Sandbox, SandboxConfig, Status};
+use assay_sandbox::{FetchFiles, FetchedFiles, Job, Limits, Outcome, Pool, Sandbox, SandboxConfig, Status};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -79,7 +79,7 @@ impl SandboxPool {
         self.run_fetching(pool, job, &FetchFiles::default()).0
     }
 
-    fn run_fetching(&self, pool: &Pool, job: &Job, fetch: &FetchFiles) -> (Outcome, Vec<(String, Vec<u8>)>) {
+    fn run_fetching(&self, pool: &Pool, job: &Job, fetch: &FetchFiles) -> (Outcome, FetchedFiles) {
         self.jobs.fetch_add(1, Ordering::Relaxed);
         let result = pool
             .run_fetching(job, fetch)
@@ -331,7 +331,7 @@ fn response(
     compile: Option<CommandRunResult>,
     run: Option<CommandRunResult>,
     message: String,
-    files: Vec<(String, Vec<u8>)>,
+    files: FetchedFiles,
 ) -> RunCodeResponse {
     let commands: Vec<&CommandRunResult> = compile.iter().chain(run.iter()).collect();
     let (status, message) = if commands.is_empty() {
