@@ -203,7 +203,10 @@ impl Pipeline {
             let mut batch = if progress.cancelled() {
                 vec![Err(RewardError::Cancelled); samples.len()]
             } else {
-                futures::executor::block_on(stage.reward.score_batch(&ctx))
+                // A batch reward that panics fails its whole batch (it scored the records together); the other
+                // rewards still run and every record still gets a score or an error naming this reward.
+                crate::reward::catch_panic(|| Ok(futures::executor::block_on(stage.reward.score_batch(&ctx))))
+                    .unwrap_or_else(|error| vec![Err(error); samples.len()])
             };
             progress.stage_done(&stage.name, started.elapsed());
             if batch.len() != samples.len() {

@@ -128,7 +128,7 @@ impl<T: SampleReward> Reward for T {
                         if ctx.progress.cancelled() {
                             Err(RewardError::Cancelled)
                         } else {
-                            self.score(sample)
+                            catch_panic(|| self.score(sample))
                         }
                     })
                     .collect();
@@ -140,9 +140,55 @@ impl<T: SampleReward> Reward for T {
     }
 }
 
+/// Runs `score`, turning a panic into a [`RewardError::Failed`] that carries the panic message, so a reward
+/// that panics on one record fails that record only.
+pub(crate) fn catch_panic<T>(score: impl FnOnce() -> Result<T, RewardError>) -> Result<T, RewardError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(score)).unwrap_or_else(|payload| {
+        Err(RewardError::Failed(format!(
+            "panicked: {}",
+            panic_message(payload.as_ref())
+        )))
+    })
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        text
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text
+    } else {
+        "(no message)"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct PanicsOnOdd;
+
+    impl SampleReward for PanicsOnOdd {
+        fn score(&self, sample: &Sample) -> Result<Component, RewardError> {
+            assert!(sample.index.is_multiple_of(2), "odd record {}", sample.index);
+            Ok(Component::new(1.0))
+        }
+    }
+
+    #[test]
+    fn a_panic_fails_only_its_sample() {
+        let samples: Vec<Sample> = (0..4)
+            .map(|i| Sample::from_record(i, serde_json::Map::new(), "group"))
+            .collect();
+        let earlier = HashMap::new();
+        let ctx = BatchContext::standalone(&samples, &earlier);
+        let results = futures::executor::block_on(PanicsOnOdd.score_batch(&ctx));
+        assert_eq!(results.len(), 4);
+        assert!(results[0].is_ok() && results[2].is_ok());
+        for odd in [1, 3] {
+            let error = results[odd].as_ref().expect_err("odd records panic").to_string();
+            assert!(error.contains(&format!("panicked: odd record {odd}")), "{error}");
+        }
+    }
 
     #[test]
     fn groups_keep_first_appearance_order_and_split_ungrouped() {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pytest
@@ -122,3 +123,23 @@ class _Picklable:
 
     def __call__(self, **kwargs):
         return trl.reward_func(PIPELINE)(**kwargs)
+
+
+def test_the_real_run_pipeline_as_trl_1_16_calls_it():
+    """scripts/trl-real-run.sh's pipeline, called with exactly the keyword arguments TRL 1.16's GRPOTrainer passed
+    in the real run (its probe recorded: answer, completion_ids, log_extra, log_metric, trainer_state)."""
+    path = os.path.join(os.path.dirname(__file__), "data", "six_times_seven.toml")
+    reward = trl.reward_func(path)
+    completions = ["<think> reasoning </think> <answer> 42 </answer>", "42 hello", "the answer is", "world world"]
+    values = reward(
+        prompts=["what is 6 times 7 ?"] * 4,
+        completions=completions,
+        completion_ids=[[5, 6, 7]] * 4,
+        answer=["42"] * 4,
+        trainer_state=TrainerState(),
+        log_extra=lambda column, values: None,
+        log_metric=lambda name, value: None,
+    )
+    # correct (1.0 for 42) + 0.2 x format (both tags present only in the first).
+    assert values == [pytest.approx(1.2), pytest.approx(1.0), 0.0, 0.0]
+    assert reward.__name__ == "six-times-seven"  # TRL logs rewards/six-times-seven/mean

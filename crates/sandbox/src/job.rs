@@ -129,7 +129,7 @@ pub(crate) fn frame_len(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
 }
 
-fn validate_file_path(path: &str) -> Result<(), SandboxError> {
+pub(crate) fn validate_file_path(path: &str) -> Result<(), SandboxError> {
     let reject = |reason| {
         Err(SandboxError::InvalidFile {
             path: path.to_owned(),

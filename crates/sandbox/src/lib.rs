@@ -21,6 +21,7 @@
 
 mod config;
 mod error;
+mod fetch;
 mod filter;
 mod job;
 mod launch;
@@ -34,6 +35,7 @@ mod worker;
 
 pub use config::SandboxConfig;
 pub use error::SandboxError;
+pub use fetch::{FetchFiles, FetchedFiles};
 pub use job::{Job, Program};
 pub use limits::Limits;
 pub use outcome::{Outcome, Status};

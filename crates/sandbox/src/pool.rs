@@ -3,7 +3,7 @@
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::worker::Worker;
-use crate::{Job, Outcome, Sandbox, SandboxError};
+use crate::{FetchFiles, FetchedFiles, Job, Outcome, Sandbox, SandboxError};
 
 struct Slots {
     idle: Vec<Worker>,
@@ -62,7 +62,15 @@ impl Pool {
 
     /// Runs `job` on a warm server, blocking while all are busy.
     pub fn run(&self, job: &Job) -> Result<Outcome, SandboxError> {
+        self.run_fetching(job, &FetchFiles::default())
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// [`Pool::run`], then reads the files `fetch` names back from the job's working directory (see
+    /// [`FetchFiles`]): they come back as (path, content), in request order, leaving out those not read.
+    pub fn run_fetching(&self, job: &Job, fetch: &FetchFiles) -> Result<(Outcome, FetchedFiles), SandboxError> {
         self.sandbox.validate(job)?;
+        fetch.validate()?;
         let taken = {
             let mut slots = self.lock();
             loop {
@@ -87,7 +95,7 @@ impl Pool {
                 }
             },
         };
-        let result = worker.execute(job, self.sandbox.prepared.config.supervision_grace);
+        let result = worker.execute_fetching(job, fetch, self.sandbox.prepared.config.supervision_grace);
         self.give_back(worker.is_healthy().then_some(worker));
         result
     }

@@ -8,7 +8,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Deserialize;
 
 use crate::job::frame_len;
-use crate::{Job, SandboxError};
+use crate::{FetchFiles, Job, SandboxError};
 
 /// What the server reports about one execution.
 #[derive(Debug, Default, Deserialize)]
@@ -26,6 +26,8 @@ pub(crate) struct Response {
     pub stdout_total: u64,
     pub stderr_len: usize,
     pub stderr_total: u64,
+    /// Files read back after the run (path, length); their bytes follow stderr, in this order.
+    pub fetched: Vec<(String, usize)>,
 }
 
 /// The server's first frame.
@@ -36,7 +38,7 @@ pub(crate) struct Ready {
 }
 
 /// Writes the header frame and the body of `job`.
-pub(crate) fn send_job(pipe: &mut impl Write, job: &Job) -> Result<(), SandboxError> {
+pub(crate) fn send_job(pipe: &mut impl Write, job: &Job, fetch: &FetchFiles) -> Result<(), SandboxError> {
     let body = job.encode_body();
     let limits = &job.limits;
     let header = serde_json::json!({
@@ -48,6 +50,8 @@ pub(crate) fn send_job(pipe: &mut impl Write, job: &Job) -> Result<(), SandboxEr
         "fsize": limits.file_size_bytes,
         "nofile": limits.open_files,
         "output": limits.output_bytes,
+        "fetch": fetch.paths,
+        "fetch_bytes": fetch.max_bytes,
     })
     .to_string();
     let mut frame = Vec::with_capacity(4 + header.len());

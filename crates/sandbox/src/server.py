@@ -9,8 +9,10 @@
 #   code, stdin or files that a later child could scrape out of the inherited heap.
 #   body = u32 meta_len + JSON meta {"argv": [...] | null, "blobs": [len...], "files": [path...]} + blobs
 #          (blob 0 = python source, blob 1 = stdin, blob 2.. = file contents, in "files" order).
-#   server -> rust : frame(JSON response) + stdout bytes + stderr bytes (lengths in the response); a
-#                    response with "fatal": true is the server's last (it exits; Rust replaces it).
+#   server -> rust : frame(JSON response) + stdout bytes + stderr bytes (lengths in the response) + the bytes of
+#                    the files read back (header "fetch": [path...], "fetch_bytes": budget; response
+#                    "fetched": [[path, len]...]); a response with "fatal": true is the server's last (it exits;
+#                    Rust replaces it).
 # Each child: new session, own stdin/stdout/stderr files, uid/gid 1 (the server is uid 0 of the user namespace,
 # so the child can neither signal nor ptrace it), rlimits, no_new_privs + seccomp, fresh /box/work and /box/tmp.
 # After each run the server (PID 1) kills every other process of the namespace and reaps them, then wipes the
@@ -24,6 +26,7 @@ import os
 import resource
 import select
 import signal
+import stat
 import struct
 import sys
 import time
@@ -195,6 +198,60 @@ def read_capped(path, cap, slot):
         os.close(fd)
 
 
+def open_in_work(rel):
+    """Opens WORK/rel for reading without following a symlink in any component; None when that fails."""
+    parts = rel.split("/")
+    if rel.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        return None
+    directory_flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(WORK, directory_flags)
+    except OSError:
+        return None
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, directory_flags, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        # O_NONBLOCK: opening a FIFO left behind must not block the server.
+        return os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def fetch_files(paths, budget):
+    """Reads the requested regular files of WORK (every process of the job is dead by now), whole files only,
+    within `budget` bytes in total. Returns the [path, length] list and the buffers, zeroed after sending."""
+    listed, buffers = [], []
+    for rel in paths:
+        fd = open_in_work(rel)
+        if fd is None:
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > budget:
+                continue
+            buffer = bytearray(info.st_size)
+            got = 0
+            with memoryview(buffer) as view:
+                while got < len(buffer):
+                    n = os.readv(fd, [view[got:]])
+                    if n == 0:
+                        break
+                    got += n
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        del buffer[got:]
+        budget -= got
+        listed.append([rel, got])
+        buffers.append(buffer)
+    return listed, buffers
+
+
 def supervise(pid, status_r, header):
     started = time.monotonic()
     deadline = started + header["wall_ms"] / 1000.0
@@ -254,6 +311,7 @@ def supervise(pid, status_r, header):
     out_len, out_total = read_capped(IO + "/stdout", header["output"], 0)
     err_len, err_total = read_capped(IO + "/stderr", header["output"], 1)
     response.update(stdout_len=out_len, stdout_total=out_total, stderr_len=err_len, stderr_total=err_total)
+    response["fetched"], fetched = fetch_files(header.get("fetch") or [], header.get("fetch_bytes", 0))
     # Wipe before answering: if cleaning fails, this answer says so (fatal) and the server exits, instead
     # of a late error frame being mistaken for the next job's answer.
     try:
@@ -261,9 +319,11 @@ def supervise(pid, status_r, header):
     except BaseException as error:
         response["fatal"] = True
         response["cleanup_error"] = repr(error)
-    send_frame(response, memoryview(SCRATCH[0])[:out_len], memoryview(SCRATCH[1])[:err_len])
+    send_frame(response, memoryview(SCRATCH[0])[:out_len], memoryview(SCRATCH[1])[:err_len], *fetched)
     SCRATCH[0][:out_len] = bytes(out_len)
     SCRATCH[1][:err_len] = bytes(err_len)
+    for buffer in fetched:
+        buffer[:] = bytes(len(buffer))
     if response["fatal"]:
         os._exit(1)
 

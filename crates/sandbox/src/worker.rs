@@ -14,7 +14,7 @@ use nix::unistd::pipe2;
 use crate::outcome::{Ending, classify};
 use crate::protocol::{Ready, Response, read_exact_by, read_frame, send_job};
 use crate::sandbox::Prepared;
-use crate::{Job, Outcome, SandboxError};
+use crate::{FetchFiles, FetchedFiles, Job, Outcome, SandboxError};
 
 /// The fork-server script, trusted code shipped with the crate.
 const SERVER_SCRIPT: &str = include_str!("server.py");
@@ -103,10 +103,21 @@ impl Worker {
     }
 
     pub fn execute(&mut self, job: &Job, grace: Duration) -> Result<Outcome, SandboxError> {
+        self.execute_fetching(job, &FetchFiles::default(), grace)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// Runs `job`, then reads `fetch` back from its working directory.
+    pub fn execute_fetching(
+        &mut self,
+        job: &Job,
+        fetch: &FetchFiles,
+        grace: Duration,
+    ) -> Result<(Outcome, FetchedFiles), SandboxError> {
         let Some(requests) = self.requests.as_mut() else {
             return Err(self.failure(SandboxError::Server("request pipe already closed".into())));
         };
-        if let Err(error) = send_job(requests, job) {
+        if let Err(error) = send_job(requests, job, fetch) {
             return Err(self.failure(error));
         }
         let deadline = Instant::now() + job.limits.wall + grace;
@@ -128,6 +139,10 @@ impl Worker {
                 return Err(self.failure(error));
             }
         }
+        let fetched = match self.read_fetched(&response.fetched, fetch, deadline) {
+            Ok(fetched) => fetched,
+            Err(error) => return Err(self.failure(error)),
+        };
         if let Some(message) = response.setup_error {
             return Err(SandboxError::ChildSetup(message));
         }
@@ -140,7 +155,7 @@ impl Worker {
             cpu_limit: Duration::from_secs(job.limits.cpu_seconds()),
             stderr: &stderr,
         });
-        Ok(Outcome {
+        let outcome = Outcome {
             status,
             stdout_truncated: response.stdout_total > response.stdout_len as u64,
             stderr_truncated: response.stderr_total > response.stderr_len as u64,
@@ -149,7 +164,31 @@ impl Worker {
             wall: Duration::from_secs_f64(response.wall_ms.max(0.0) / 1000.0),
             cpu,
             max_rss_kib: response.maxrss_kb,
-        })
+        };
+        Ok((outcome, fetched))
+    }
+
+    /// The bytes of the fetched files, which follow stderr; the server may only send files that were asked for,
+    /// within the byte budget.
+    fn read_fetched(
+        &mut self,
+        listed: &[(String, usize)],
+        fetch: &FetchFiles,
+        deadline: Instant,
+    ) -> Result<FetchedFiles, SandboxError> {
+        let total = listed.iter().map(|(_, len)| *len).fold(0usize, usize::saturating_add);
+        if total > fetch.max_bytes || listed.iter().any(|(path, _)| !fetch.paths.contains(path)) {
+            return Err(SandboxError::Server(
+                "fetched files beyond the request or its byte budget".into(),
+            ));
+        }
+        let mut files = Vec::with_capacity(listed.len());
+        for (path, len) in listed {
+            let mut content = vec![0u8; *len];
+            read_exact_by(&mut self.responses, &mut content, deadline)?;
+            files.push((path.clone(), content));
+        }
+        Ok(files)
     }
 }
 

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use assay_core::Pipeline;
 use axum::Router;
@@ -12,6 +12,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::routes::run_code::SandboxPool;
@@ -124,6 +128,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    header_read_timeout: Duration,
 }
 
 impl std::fmt::Debug for Server {
@@ -138,6 +143,7 @@ impl Server {
         let listener = TcpListener::bind(config.bind).await?;
         Ok(Self {
             listener,
+            header_read_timeout: config.header_read_timeout,
             router: router(pipeline, config),
         })
     }
@@ -148,11 +154,52 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then stops accepting and finishes the requests in flight.
+    ///
+    /// HTTP/1.1 (what trainers' clients speak), served with hyper directly rather than `axum::serve`, which sets
+    /// no timer: a client must send its request headers within `header_read_timeout` or its connection is
+    /// closed, so idle or trickling connections cannot pile up (nor hold up a graceful shutdown).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let mut builder = http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout);
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let stream = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _peer)) => stream,
+                    Err(error) => {
+                        tracing::warn!("accept failed: {error}");
+                        // Out of file descriptors and the like: give connections in flight time to finish.
+                        if !is_per_connection(&error) {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let connection =
+                builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(self.router.clone()));
+            let watcher = graceful.watcher();
+            tokio::spawn(async move {
+                if let Err(error) = watcher.watch(connection).await {
+                    tracing::debug!("connection closed: {error}");
+                }
+            });
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
     }
+}
+
+/// Accept errors that concern one connection only (the next accept may well succeed at once).
+fn is_per_connection(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(error.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset)
 }
 
 #[cfg(test)]

@@ -26,6 +26,9 @@ pub struct ServerConfig {
     pub retry_after_secs: u64,
     /// How long a client may take to send its whole body; slower ones get 408.
     pub read_timeout: Duration,
+    /// How long a client may take to send a request's headers; a client that sends nothing, or trickles them, is
+    /// disconnected.
+    pub header_read_timeout: Duration,
     /// Record field whose equal values form a group for group shaping.
     pub group_field: String,
     /// `/get_reward`: the reward reported for a record that could not be scored. `None` (the default) reports
@@ -39,6 +42,8 @@ pub struct ServerConfig {
     pub max_code_timeout_secs: f64,
     /// `/run_code`: largest `memory_limit_MB` accepted; `-1` (SandboxFusion's "no limit") means this value.
     pub max_code_memory_mb: u64,
+    /// `/run_code`: most bytes of `fetch_files` returned per run (files that do not fit are left out).
+    pub max_fetch_bytes: usize,
 }
 
 /// Special tokens that OpenRLHF's decoded `query` commonly ends with (EOS and padding of common chat models).
@@ -63,12 +68,14 @@ impl Default for ServerConfig {
             max_concurrency: 64,
             retry_after_secs: 1,
             read_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
             group_field: "group".to_owned(),
             error_reward: None,
             strip_suffixes: DEFAULT_STRIP_SUFFIXES.iter().map(|s| (*s).to_owned()).collect(),
             sandbox_workers: None,
             max_code_timeout_secs: 60.0,
             max_code_memory_mb: 4096,
+            max_fetch_bytes: 8 << 20,
         }
     }
 }

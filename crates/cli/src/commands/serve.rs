@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// Time a client may take to send its body, in milliseconds (slower: 408).
     #[arg(long, default_value_t = 30_000)]
     pub read_timeout_ms: u64,
+    /// Time a client may take to send a request's headers, in milliseconds (slower, or silent: disconnected).
+    #[arg(long, default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
     /// Field whose equal values form a group for group shaping.
     #[arg(long, default_value = "group")]
     pub group_field: String,
@@ -68,6 +71,9 @@ impl ServeArgs {
         if self.max_concurrency == 0 || self.max_batch == 0 || self.max_body_mb == 0 || self.deadline_ms == 0 {
             bail!("--max-concurrency, --max-batch, --max-body-mb and --deadline-ms must be positive");
         }
+        if self.header_timeout_ms == 0 {
+            bail!("--header-timeout-ms must be positive");
+        }
         Ok(ServerConfig {
             bind: self.bind,
             token,
@@ -76,6 +82,7 @@ impl ServeArgs {
             deadline: Duration::from_millis(self.deadline_ms),
             max_concurrency: self.max_concurrency,
             read_timeout: Duration::from_millis(self.read_timeout_ms),
+            header_read_timeout: Duration::from_millis(self.header_timeout_ms),
             group_field: self.group_field.clone(),
             error_reward: self.error_reward,
             sandbox_workers: self.sandbox_workers,

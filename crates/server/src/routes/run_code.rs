@@ -5,14 +5,17 @@
 //! Statuses combine as in SandboxFusion: a command in status `Error` (a sandbox failure) makes the response
 //! `SandboxError`; a time limit or a non-zero return code makes it `Failed`; otherwise `Success`. A process killed
 //! by signal N reports return code −N, one that ran out of memory return code 1 (the evidence is in stderr).
-//! `memory_limit_MB: -1` means the server's maximum. `fetch_files` is not supported (400 when non-empty).
+//! `memory_limit_MB: -1` means the server's maximum. `fetch_files` names files of the program's working directory
+//! to return base64-encoded in `files` once it has ended: only regular files inside that directory (a path with
+//! `..` or an absolute path is a 400; symlinks, directories and missing files are left out), at most
+//! [`ServerConfig::max_fetch_bytes`] in total (a file that does not fit is left out, not truncated).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use assay_sandbox::{Job, Limits, Outcome, Pool, Sandbox, SandboxConfig, Status};
+use assay_sandbox::{FetchFiles, FetchedFiles, Job, Limits, Outcome, Pool, Sandbox, SandboxConfig, Status};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -73,10 +76,16 @@ impl SandboxPool {
     }
 
     fn run(&self, pool: &Pool, job: &Job) -> Outcome {
+        self.run_fetching(pool, job, &FetchFiles::default()).0
+    }
+
+    fn run_fetching(&self, pool: &Pool, job: &Job, fetch: &FetchFiles) -> (Outcome, FetchedFiles) {
         self.jobs.fetch_add(1, Ordering::Relaxed);
-        let outcome = pool.run(job).unwrap_or_else(|error| Outcome::sandbox_error(&error));
+        let result = pool
+            .run_fetching(job, fetch)
+            .unwrap_or_else(|error| (Outcome::sandbox_error(&error), Vec::new()));
         self.jobs.fetch_sub(1, Ordering::Relaxed);
-        outcome
+        result
     }
 }
 
@@ -140,6 +149,7 @@ struct Execution {
     code: String,
     stdin: Vec<u8>,
     files: Vec<(String, Vec<u8>)>,
+    fetch: FetchFiles,
     compile_timeout: Duration,
     limits: Limits,
 }
@@ -201,9 +211,13 @@ fn validate(request: RunCodeRequest, config: &ServerConfig) -> Result<Execution,
             .field("memory_limit_MB"));
         }
     };
-    if !request.fetch_files.is_empty() {
-        return Err(ApiError::bad_request("`fetch_files` is not supported by this server").field("fetch_files"));
-    }
+    let fetch = FetchFiles::new(request.fetch_files, config.max_fetch_bytes);
+    fetch.validate().map_err(|error| {
+        ApiError::bad_request(format!(
+            "`fetch_files`: {error}; paths are relative to the working directory"
+        ))
+        .field("fetch_files")
+    })?;
     let mut files = Vec::with_capacity(request.files.len());
     for (path, content) in request.files {
         let Some(content) = content else { continue };
@@ -217,6 +231,7 @@ fn validate(request: RunCodeRequest, config: &ServerConfig) -> Result<Execution,
         code: request.code,
         stdin: request.stdin.unwrap_or_default().into_bytes(),
         files,
+        fetch,
         compile_timeout,
         limits: Limits {
             cpu: run_timeout,
@@ -237,7 +252,9 @@ const COMPILE_MEMORY: u64 = 2 << 30;
 fn execute(sandbox: &Arc<SandboxPool>, execution: &Execution) -> RunCodeResponse {
     let pool = match sandbox.get() {
         Ok(pool) => pool,
-        Err(message) => return response(None, None, format!("the sandbox is unavailable: {message}")),
+        Err(message) => {
+            return response(None, None, format!("the sandbox is unavailable: {message}"), Vec::new());
+        }
     };
     let with_files = |mut job: Job| {
         job.files.extend(execution.files.iter().cloned());
@@ -273,7 +290,7 @@ fn execute(sandbox: &Arc<SandboxPool>, execution: &Execution) -> RunCodeResponse
                 if outcome.status == Status::Passed {
                     result.return_code = Some(1);
                 }
-                return response(Some(result), None, String::new());
+                return response(Some(result), None, String::new(), Vec::new());
             }
             let run = format!("chmod 700 {BINARY} && exec {BINARY}");
             let job = with_files(Job::exec(["/bin/sh", "-c", &run])).with_file("prog", outcome.stdout);
@@ -283,8 +300,8 @@ fn execute(sandbox: &Arc<SandboxPool>, execution: &Execution) -> RunCodeResponse
     let job = run_job
         .with_stdin(execution.stdin.clone())
         .with_limits(execution.limits.clone());
-    let outcome = sandbox.run(pool, &job);
-    response(compile_result, Some(command_result(&outcome)), String::new())
+    let (outcome, files) = sandbox.run_fetching(pool, &job, &execution.fetch);
+    response(compile_result, Some(command_result(&outcome)), String::new(), files)
 }
 
 fn command_result(outcome: &Outcome) -> CommandRunResult {
@@ -310,7 +327,12 @@ fn command_result(outcome: &Outcome) -> CommandRunResult {
 }
 
 /// Combines the commands' statuses the way SandboxFusion does.
-fn response(compile: Option<CommandRunResult>, run: Option<CommandRunResult>, message: String) -> RunCodeResponse {
+fn response(
+    compile: Option<CommandRunResult>,
+    run: Option<CommandRunResult>,
+    message: String,
+    files: FetchedFiles,
+) -> RunCodeResponse {
     let commands: Vec<&CommandRunResult> = compile.iter().chain(run.iter()).collect();
     let (status, message) = if commands.is_empty() {
         ("SandboxError", message)
@@ -330,6 +352,9 @@ fn response(compile: Option<CommandRunResult>, run: Option<CommandRunResult>, me
         compile_result: compile,
         run_result: run,
         executor_pod_name: None,
-        files: BTreeMap::new(),
+        files: files
+            .into_iter()
+            .map(|(path, content)| (path, BASE64.encode(content)))
+            .collect(),
     }
 }

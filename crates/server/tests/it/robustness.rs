@@ -228,33 +228,28 @@ async fn a_reward_that_never_returns_in_time_still_gets_a_timely_504() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panicking_reward_gets_500_and_the_server_survives() {
+async fn a_panicking_reward_fails_only_its_record_and_the_server_survives() {
     let toml = "name = \"boom\"\n[[reward]]\nname = \"boom\"\nkind = \"explode\"\n";
     let server = start(toml, test_config()).await;
     for _ in 0..2 {
         let (status, body) = server
             .post(
                 "/v1/score",
-                &json!({"samples": [{"completion": "a"}, {"completion": "b", "explode": true}]}),
+                &json!({"samples": [{"completion": "a"}, {"completion": "b", "explode": true}, {"completion": "c"}]}),
             )
             .await;
-        assert_eq!(status, 500, "{body}");
-        assert_eq!(body["error"]["kind"], "internal");
-        assert!(
-            body["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("test reward exploded"),
-            "{body}"
-        );
-        let (status, body) = server
-            .post("/v1/score", &json!({"samples": [{"completion": "a"}]}))
-            .await;
         assert_eq!(status, 200, "{body}");
-        assert_eq!(body["scores"][0]["reward"], 1.0);
+        let scores = body["scores"].as_array().expect("scores");
+        assert_eq!(scores.len(), 3, "{body}");
+        assert_eq!(scores[0]["reward"], 1.0);
+        assert_eq!(scores[2]["reward"], 1.0);
+        assert!(scores[1]["reward"].is_null(), "{body}");
+        let error = scores[1]["error"].as_str().expect("the exploded record has an error");
+        assert!(error.contains("reward `boom`"), "{error}");
+        assert!(error.contains("panicked: test reward exploded on record 1"), "{error}");
     }
     let text = server.metrics().await;
-    assert_eq!(metric(&text, "assay_errors_total{kind=\"internal\"}"), Some(2.0));
+    assert_eq!(metric(&text, "assay_errors_total{kind=\"internal\"}"), None);
     server.stop().await;
 }
 
@@ -338,4 +333,56 @@ async fn shutdown_finishes_the_requests_in_flight() {
         TcpStream::connect(addr).await.is_err(),
         "still accepting after shutdown"
     );
+}
+
+fn header_timeout_config() -> assay_server::ServerConfig {
+    assay_server::ServerConfig {
+        header_read_timeout: Duration::from_millis(500),
+        ..test_config()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_sends_nothing_is_disconnected_after_the_header_timeout() {
+    let server = start(TEXT_PIPELINE, header_timeout_config()).await;
+    let started = Instant::now();
+    let mut silent = TcpStream::connect(server.addr).await.expect("connect");
+    let mut buffer = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut buffer)).await;
+    assert!(closed.is_ok(), "a silent connection was still open after 5 s");
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(400), "closed too early: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "closed too late: {elapsed:?}");
+    still_serves(&server).await;
+    // A silent connection does not hold up a graceful shutdown either.
+    let _held = TcpStream::connect(server.addr).await.expect("connect");
+    tokio::time::timeout(Duration::from_secs(5), server.stop())
+        .await
+        .expect("shutdown finished while a silent connection was open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_trickles_its_headers_is_disconnected() {
+    let server = start(TEXT_PIPELINE, header_timeout_config()).await;
+    let request = b"POST /v1/score HTTP/1.1\r\nHost: t\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+    let mut trickler = TcpStream::connect(server.addr).await.expect("connect");
+    let started = Instant::now();
+    let mut dropped_after = None;
+    for byte in request {
+        // One byte every 100 ms: the connection is never idle, yet the headers never arrive within 500 ms.
+        if trickler.write_all(&[*byte]).await.is_err() {
+            dropped_after = Some(started.elapsed());
+            break;
+        }
+        let mut probe = [0u8; 256];
+        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(100), trickler.read(&mut probe)).await {
+            dropped_after = Some(started.elapsed());
+            break;
+        }
+    }
+    let elapsed = dropped_after.expect("the trickling client was never disconnected");
+    assert!(elapsed >= Duration::from_millis(400), "dropped too early: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "dropped too late: {elapsed:?}");
+    still_serves(&server).await;
+    server.stop().await;
 }

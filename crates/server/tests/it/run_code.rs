@@ -63,6 +63,22 @@ async fn run_code_speaks_sandbox_fusion() {
     );
     assert_eq!(body["run_result"], Value::Null);
 
+    // fetch_files: what the program wrote comes back base64-encoded; links out of the directory do not.
+    let program = "import os\nopen('out.txt', 'w').write('42')\nos.symlink('/etc/passwd', 'passwd')";
+    let mut request = run(program, "python");
+    request["fetch_files"] = json!(["out.txt", "passwd", "never_written.txt"]);
+    let (status, body) = server.post("/run_code", &request).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "Success", "{body}");
+    assert_eq!(body["files"], json!({"out.txt": "NDI="}), "{body}");
+    let program = "#include <stdio.h>\nint main(){FILE*f=fopen(\"res.txt\",\"w\");fputs(\"c wrote\",f);fclose(f);}";
+    let mut request = run(program, "c");
+    request["fetch_files"] = json!(["res.txt", "prog"]);
+    request["memory_limit_MB"] = json!(-1);
+    let (_, body) = server.post("/run_code", &request).await;
+    assert_eq!(body["status"], "Success", "{body}");
+    assert_eq!(body["files"]["res.txt"], "YyB3cm90ZQ==", "{body}");
+
     let text = server.metrics().await;
     assert_eq!(metric(&text, "assay_sandbox_workers{state=\"total\"}"), Some(1.0));
     assert_eq!(metric(&text, "assay_sandbox_jobs"), Some(0.0));
@@ -74,8 +90,11 @@ async fn run_code_refuses_what_it_cannot_honour() {
     let server = start(TEXT_PIPELINE, test_config()).await;
     let mut cases = vec![(run("x", "cobol"), "language")];
     let mut fetch = run("x", "python");
-    fetch["fetch_files"] = json!(["out.txt"]);
+    fetch["fetch_files"] = json!(["../x"]);
     cases.push((fetch, "fetch_files"));
+    let mut absolute = run("x", "python");
+    absolute["fetch_files"] = json!(["/etc/passwd"]);
+    cases.push((absolute, "fetch_files"));
     let mut slow = run("x", "python");
     slow["run_timeout"] = json!(10_000);
     cases.push((slow, "run_timeout"));
