@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::detector::{DEFAULT_THRESHOLD, Report, isolated_flags};
 use crate::flag::Flag;
-use crate::row::{Message, Row};
+use crate::row::{Message, Row, Tests};
 use crate::text::text_flags;
 
 /// Adds `hack_guard` and `text_hack_guard` to `registry`.
@@ -163,7 +163,12 @@ impl Guard {
                     task: sample.group.clone().unwrap_or_default(),
                     messages,
                     code: Some(assay_code::last_code_block(&completion).to_owned()),
-                    tests: optional_text(sample, &self.params.tests_field)?,
+                    tests: match &self.params.tests_field {
+                        Some(field) => Some(Tests::try_from(sample.field(field)?.clone()).map_err(|error| {
+                            RewardError::Failed(format!("field `{field}` holds no visible tests: {error}"))
+                        })?),
+                        None => None,
+                    },
                     entry_point: None,
                     label: None,
                     category: None,
