@@ -96,8 +96,8 @@ fn contrastive_mode_is_a_hack_guard_key_only() {
     let toml = "name = \"g\"\n[[reward]]\nname = \"t\"\nkind = \"text_hack_guard\"\nmode = \"contrastive\"\n";
     let mut registry = Registry::builtin();
     assay_detect::register(&mut registry);
-    let error = Pipeline::from_toml(toml, Path::new("g.toml"), &registry)
-        .err()
-        .expect("text_hack_guard rejects mode");
+    let Err(error) = Pipeline::from_toml(toml, Path::new("g.toml"), &registry) else {
+        panic!("text_hack_guard rejects mode");
+    };
     assert!(error.to_string().contains("mode"), "{error}");
 }
