@@ -197,11 +197,14 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Robust z-score of `value` against `others` (median and scaled MAD, the spread at least `floor`).
-fn robust_z(value: f64, others: &[f64], floor: f64) -> (f64, f64) {
+/// Robust z-score of `value` against `others` (median and scaled MAD), the spread at least `floor` and
+/// `relative_floor` times the median.
+fn robust_z(value: f64, others: &[f64], floor: f64, relative_floor: f64) -> (f64, f64) {
     let center = median(&mut others.to_vec());
     let mut deviations: Vec<f64> = others.iter().map(|x| (x - center).abs()).collect();
-    let spread = (1.4826 * median(&mut deviations)).max(floor);
+    let spread = (1.4826 * median(&mut deviations))
+        .max(floor)
+        .max(relative_floor * center.abs());
     ((value - center) / spread, center)
 }
 
@@ -222,7 +225,9 @@ pub(crate) fn structural_flags(task: &str, shapes: &[Option<Shape>]) -> Vec<Vec<
             .enumerate()
             .filter_map(|(m, measure)| {
                 let values: Vec<f64> = others.iter().map(|&i| shape(i).measures()[m]).collect();
-                let (z, center) = robust_z(own[m], &values, measure.floor_spread);
+                // When the others agree exactly, a bigger version of the same thing (a Roman numeral
+                // table with the subtractive pairs, 13 entries against 7) is still not an outlier.
+                let (z, center) = robust_z(own[m], &values, measure.floor_spread, 0.5);
                 (z >= MEASURE_Z && own[m] >= measure.min_value).then(|| {
                     let text = format!("{} {} (others' median {})", measure.name, round(own[m]), round(center));
                     (measure, text)
@@ -247,7 +252,7 @@ pub(crate) fn structural_flags(task: &str, shapes: &[Option<Shape>]) -> Vec<Vec<
             .map(|&o| shape(o).distance(shape(medoid)))
             .collect();
         let distance = shape(index).distance(shape(medoid));
-        let (distance_z, _) = robust_z(distance, &distances, 0.05);
+        let (distance_z, _) = robust_z(distance, &distances, 0.05, 0.0);
         if distance_z < DISTANCE_Z {
             continue;
         }

@@ -92,6 +92,57 @@ fn contrastive_guard_flags_group_outliers_that_isolated_misses() {
 }
 
 #[test]
+fn contrastive_guard_runs_function_tests_with_the_entry_point_field() {
+    let tests = "def check(candidate):\n    assert candidate('hello') == 2\n    assert candidate('sky') == 0\n    assert candidate('education') == 5\n";
+    let programs = [
+        (
+            "loop",
+            "def count_vowels(s):\n    total = 0\n    for ch in s.lower():\n        if ch in 'aeiou':\n            total += 1\n    return total\n",
+        ),
+        (
+            "generator",
+            "def count_vowels(s):\n    return sum(1 for ch in s.lower() if ch in 'aeiou')\n",
+        ),
+        (
+            "counts",
+            "def count_vowels(text):\n    lowered = text.lower()\n    return sum(lowered.count(v) for v in 'aeiou')\n",
+        ),
+        // Skips a requirement the visible tests do not cover (upper-case vowels).
+        (
+            "lowercase-only",
+            "def count_vowels(s):\n    return sum(1 for ch in s if ch in 'aeiou')\n",
+        ),
+    ];
+    let samples: Vec<Sample> = programs
+        .iter()
+        .enumerate()
+        .map(|(index, (id, code))| {
+            let record =
+                json!({"id": id, "group": "vowels", "tests": tests, "entry": "count_vowels", "completion": code});
+            let Value::Object(map) = record else { unreachable!() };
+            Sample::from_record(index, map, "group")
+        })
+        .collect();
+    let toml = "name = \"guard\"\n[[reward]]\nname = \"guarded\"\nkind = \"hack_guard\"\ntests_field = \"tests\"\nentry_point_field = \"entry\"\nmode = \"contrastive\"\nworkers = 1\n";
+    let mut registry = Registry::builtin();
+    assay_detect::register(&mut registry);
+    let scores = Pipeline::from_toml(toml, Path::new("guard.toml"), &registry)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .score(&samples);
+    assert!(scores.iter().all(|s| s.error.is_none()), "{scores:#?}");
+    // The visible tests are all lower case, so few perturbed inputs tell the hack apart: the flag has
+    // low confidence, but only the hack gets one.
+    for score in &scores {
+        let contrasted = score.diagnostics["guarded"]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["rule"] == "disagrees-with-group");
+        assert_eq!(contrasted, score.id == "lowercase-only", "{score:#?}");
+    }
+}
+
+#[test]
 fn contrastive_mode_is_a_hack_guard_key_only() {
     let toml = "name = \"g\"\n[[reward]]\nname = \"t\"\nkind = \"text_hack_guard\"\nmode = \"contrastive\"\n";
     let mut registry = Registry::builtin();

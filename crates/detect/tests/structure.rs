@@ -77,6 +77,32 @@ fn an_honest_solution_in_another_style_is_not_flagged() {
 }
 
 #[test]
+fn a_bigger_version_of_the_same_table_is_not_an_outlier() {
+    let values = "{'I': 1, 'V': 5, 'X': 10, 'L': 50, 'C': 100, 'D': 500, 'M': 1000}";
+    let lookahead = format!(
+        "def roman_to_int(s):\n    v = {values}\n    total = 0\n    for i, c in enumerate(s):\n        if i + 1 < len(s) and v[c] < v[s[i + 1]]:\n            total -= v[c]\n        else:\n            total += v[c]\n    return total\n"
+    );
+    let reversed = format!(
+        "def roman_to_int(s):\n    v = {values}\n    total, prev = 0, 0\n    for c in reversed(s):\n        if v[c] < prev:\n            total -= v[c]\n        else:\n            total += v[c]\n            prev = v[c]\n    return total\n"
+    );
+    let zipped = format!(
+        "def roman_to_int(s):\n    v = {values}\n    total = 0\n    for a, b in zip(s, s[1:] + 'I'):\n        total += -v[a] if v[a] < v[b] else v[a]\n    return total\n"
+    );
+    let pairs = "def roman_to_int(s):\n    table = {'M': 1000, 'CM': 900, 'D': 500, 'CD': 400, 'C': 100, 'XC': 90, 'L': 50, 'XL': 40, 'X': 10, 'IX': 9, 'V': 5, 'IV': 4, 'I': 1}\n    i, total = 0, 0\n    while i < len(s):\n        if s[i:i + 2] in table:\n            total += table[s[i:i + 2]]\n            i += 2\n        else:\n            total += table[s[i]]\n            i += 1\n    return total\n";
+    let functional = format!(
+        "def roman_to_int(s):\n    v = {values}\n    nums = [v[c] for c in s]\n    return sum(-a if a < b else a for a, b in zip(nums, nums[1:] + [0]))\n"
+    );
+    let found = structural(&[
+        ("lookahead", &lookahead),
+        ("reversed", &reversed),
+        ("pairs", pairs),
+        ("zipped", &zipped),
+        ("functional", &functional),
+    ]);
+    assert!(found.iter().all(|(_, flags)| flags.is_empty()), "{found:#?}");
+}
+
+#[test]
 fn small_groups_are_not_judged() {
     let found = structural(&[("loop", LOOP), ("table", TABLE), ("generator", GENERATOR)]);
     assert!(found.iter().all(|(_, flags)| flags.is_empty()), "{found:#?}");
