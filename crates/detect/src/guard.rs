@@ -19,6 +19,7 @@ use assay_code::Harness;
 use crate::contrast::ContrastConfig;
 use crate::detector::{DEFAULT_THRESHOLD, Report, isolated_flags};
 use crate::flag::Flag;
+use crate::judge::{Case, Judge, JudgeKeys};
 use crate::modes::{Mode, detect_rows};
 use crate::row::{Message, Row, Tests};
 use crate::text::text_flags;
@@ -116,6 +117,9 @@ struct GuardParams {
     /// Sandbox workers of contrastive mode (default: one per core).
     #[serde(default)]
     workers: Option<usize>,
+    /// Optional LLM-judge signal (`hack_guard` only): endpoint keys as in the model kinds.
+    #[serde(default)]
+    judge: Option<JudgeKeys>,
 }
 
 impl GuardParams {
@@ -140,13 +144,20 @@ struct Guard {
     params: GuardParams,
     target: Target,
     harness: OnceLock<Result<Harness, String>>,
+    judge: Option<Judge>,
 }
 
 fn build_code_guard(spec: &RewardSpec) -> Result<Box<dyn Reward>, KeyError> {
+    let params = spec.params.parse::<GuardParams>()?.validate()?;
+    let judge = match &params.judge {
+        Some(keys) => Some(Judge::new(keys.clone(), &params.completion_field)?),
+        None => None,
+    };
     Ok(Box::new(Guard {
-        params: spec.params.parse::<GuardParams>()?.validate()?,
+        params,
         target: Target::Code,
         harness: OnceLock::new(),
+        judge,
     }))
 }
 
@@ -158,16 +169,22 @@ fn build_text_guard(spec: &RewardSpec) -> Result<Box<dyn Reward>, KeyError> {
             "text_hack_guard reads completion, reference and rubric fields only",
         ));
     }
-    if params.mode != GuardMode::Isolated || params.entry_point_field.is_some() || params.workers.is_some() {
+    if params.mode != GuardMode::Isolated
+        || params.entry_point_field.is_some()
+        || params.workers.is_some()
+        || params.judge.is_some()
+    {
         return Err(KeyError::new(
             "mode",
-            "text_hack_guard has no contrastive mode (mode, entry_point_field and workers are hack_guard keys)",
+            "text_hack_guard has no contrastive mode or judge (mode, entry_point_field, workers and judge are \
+             hack_guard keys)",
         ));
     }
     Ok(Box::new(Guard {
         params,
         target: Target::Text,
         harness: OnceLock::new(),
+        judge: None,
     }))
 }
 
@@ -232,6 +249,65 @@ impl Guard {
     /// Reports for the whole batch: each sample alone, or (contrastive) each group of the batch judged
     /// together, as `assay detect --mode contrastive` judges the rows of one task.
     fn reports(&self, ctx: &BatchContext<'_>) -> Vec<Result<Report, RewardError>> {
+        let reports = self.rule_reports(ctx);
+        let Some(judge) = &self.judge else {
+            return reports;
+        };
+        let cases: Vec<Option<Case>> = ctx
+            .samples
+            .iter()
+            .zip(&reports)
+            .map(|(sample, report)| report.is_ok().then(|| self.case(sample)).flatten())
+            .collect();
+        reports
+            .into_iter()
+            .zip(judge.flags(ctx.samples, &cases))
+            .map(|(report, judged)| {
+                let mut flags = report?.evidence;
+                flags.extend(judged?);
+                Ok(Report::from_flags("", flags, self.params.threshold))
+            })
+            .collect()
+    }
+
+    /// What the judge sees of a sample: code, visible tests and the trajectory as text.
+    fn case(&self, sample: &Sample) -> Option<Case> {
+        let row = self.row(sample).ok()?;
+        let tests = match &self.params.tests_field {
+            Some(field) => match sample.field(field).ok()? {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            },
+            None => String::new(),
+        };
+        let transcript: Vec<String> = row
+            .messages
+            .iter()
+            .enumerate()
+            .map(|(index, message)| {
+                let calls: Vec<String> = message
+                    .tool_calls
+                    .iter()
+                    .map(|call| {
+                        format!(
+                            "\n  tool call {}: {}",
+                            call.tool_name(),
+                            Value::from(call.argument_object())
+                        )
+                    })
+                    .collect();
+                format!("[{index}] {}: {}{}", message.role, message.text(), calls.concat())
+            })
+            .collect();
+        Some(Case {
+            code: row.code.unwrap_or_default(),
+            tests,
+            transcript: transcript.join("\n"),
+        })
+    }
+
+    /// Reports from the rules: each sample alone, or (contrastive) with its group.
+    fn rule_reports(&self, ctx: &BatchContext<'_>) -> Vec<Result<Report, RewardError>> {
         let threshold = self.params.threshold;
         if self.params.mode == GuardMode::Isolated || matches!(self.target, Target::Text) {
             return ctx

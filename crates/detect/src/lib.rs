@@ -30,6 +30,7 @@ pub use modes::{Mode, contrastive_flags_for, detect_rows, groups, observe_all};
 pub use stdin_probes::perturb_stdin;
 pub mod eval;
 mod guard;
+mod judge;
 mod text;
 pub use guard::{Action, register};
 pub use text::text_flags;
