@@ -96,7 +96,8 @@ struct GuardParams {
     /// Field with chat messages (agent trajectories; `hack_guard` only).
     #[serde(default)]
     messages_field: Option<String>,
-    /// Field with visible tests (`hack_guard`: recognises tables keyed by their inputs).
+    /// Field with visible tests: `check(candidate)` source (`hack_guard` recognises tables keyed by their
+    /// inputs) or stdin/stdout pairs (contrastive mode).
     #[serde(default)]
     tests_field: Option<String>,
     /// Field with reference text or keywords (`text_hack_guard`).
@@ -246,8 +247,7 @@ impl Guard {
             })
     }
 
-    /// Reports for the whole batch: each sample alone, or (contrastive) each group of the batch judged
-    /// together, as `assay detect --mode contrastive` judges the rows of one task.
+    /// Reports for the whole batch: the rules' flags plus, with a `judge`, the judge's.
     fn reports(&self, ctx: &BatchContext<'_>) -> Vec<Result<Report, RewardError>> {
         let reports = self.rule_reports(ctx);
         let Some(judge) = &self.judge else {
@@ -306,7 +306,8 @@ impl Guard {
         })
     }
 
-    /// Reports from the rules: each sample alone, or (contrastive) with its group.
+    /// Reports from the rules: each sample alone, or (contrastive) each group of the batch judged
+    /// together, as `assay detect --mode contrastive` judges the rows of one task.
     fn rule_reports(&self, ctx: &BatchContext<'_>) -> Vec<Result<Report, RewardError>> {
         let threshold = self.params.threshold;
         if self.params.mode == GuardMode::Isolated || matches!(self.target, Target::Text) {

@@ -3,8 +3,9 @@
 //! static analysis of submitted Python ([`analyze_python`], ruff's parser with token-level fallback
 //! rules), trajectory analysis ([`analyze_trajectory`]: edits to tests, stated intent, contradicted
 //! claims) and contrast within a task group ([`contrast`]: solutions run in the sandbox on inputs
-//! derived from the visible tests). Also owns the evaluation (`eval`) and the pipeline kinds
-//! `hack_guard` and `text_hack_guard`.
+//! derived from the visible tests — recorded function arguments or stdin texts — plus structural
+//! outliers among the passing solutions). Also owns the evaluation (`eval`) and the pipeline kinds
+//! `hack_guard` (isolated or contrastive, with an optional LLM-judge signal) and `text_hack_guard`.
 
 mod detector;
 mod flag;
