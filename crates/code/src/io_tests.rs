@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::IoTest;
 
 /// Parses `[{input, output}, ...]` or `{inputs: [...], outputs: [...]}`; errors name `field`.
-pub(crate) fn io_tests(field: &str, value: &Value) -> Result<Vec<IoTest>, RewardError> {
+pub fn io_tests(field: &str, value: &Value) -> Result<Vec<IoTest>, RewardError> {
     let bad = |found: &'static str| RewardError::WrongType {
         field: field.to_owned(),
         expected: "a list of {input, output} or {inputs: [...], outputs: [...]}",

@@ -23,6 +23,7 @@ pub use extract::last_code_block;
 pub use function::{FunctionCase, FunctionVerdict};
 pub use harness::Harness;
 pub use io::{IoCase, IoTest, IoTestResult, Language};
+pub use io_tests::io_tests;
 pub use probe::{CallOutcome, codec_source};
 pub use reward::{CodeParams, CodeReward, TestFormat, kind, register};
 pub use status::TestStatus;

@@ -15,7 +15,9 @@ use assay_sandbox::Limits;
 use serde_json::Value;
 
 use crate::flag::{Flag, Location, Signal};
-use crate::row::Row;
+use crate::row::{Row, Tests};
+use crate::stdin_probes::observe_program;
+use crate::structure::{Shape, structural_flags};
 use crate::trajectory::{final_code, written_files};
 
 const RECORDER: &str = include_str!("python_src/recorder.py");
@@ -70,6 +72,8 @@ pub struct Probes {
     pub visible: Vec<Value>,
     /// Perturbed `(args, kwargs)`.
     pub perturbed: Vec<Value>,
+    /// Perturbed stdin texts (stdin/stdout tasks).
+    pub stdin: Vec<String>,
 }
 
 /// Records the visible tests' arguments (trusted side) and derives perturbed inputs.
@@ -115,6 +119,7 @@ pub fn record_probes(tests: &str, entry_point: &str, config: &ContrastConfig) ->
     Ok(Probes {
         visible: list("visible"),
         perturbed: list("probes"),
+        stdin: Vec::new(),
     })
 }
 
@@ -127,7 +132,8 @@ pub struct Observation {
     pub answers: Vec<Option<String>>,
 }
 
-/// Runs one row's final code in the sandbox: the visible tests, then the perturbed inputs.
+/// Runs one row's final code in the sandbox: the visible tests, then the perturbed inputs (calls for
+/// function tests, stdin texts for stdin/stdout tests).
 pub fn observe(
     harness: &Harness,
     row: &Row,
@@ -135,12 +141,28 @@ pub fn observe(
     config: &ContrastConfig,
 ) -> Result<Observation, ContrastError> {
     let written = written_files(row);
-    let (Some((_, code)), Some(tests), Some(entry_point)) = (final_code(row, &written), &row.tests, &row.entry_point)
-    else {
+    let Some((_, code)) = final_code(row, &written) else {
         return Ok(Observation::default());
     };
+    match (&row.tests, &row.entry_point) {
+        (Some(Tests::Python(tests)), Some(entry_point)) => {
+            observe_function(harness, &code, tests, entry_point, probes, config)
+        }
+        (Some(Tests::Io(tests)), _) => observe_program(harness, &code, tests, &probes.stdin, config),
+        _ => Ok(Observation::default()),
+    }
+}
+
+fn observe_function(
+    harness: &Harness,
+    code: &str,
+    tests: &str,
+    entry_point: &str,
+    probes: &Probes,
+    config: &ContrastConfig,
+) -> Result<Observation, ContrastError> {
     let verdict = harness.run_function(&FunctionCase {
-        program: &code,
+        program: code,
         tests,
         prefix: None,
         entry_point,
@@ -150,7 +172,7 @@ pub fn observe(
     let passes = verdict.status == TestStatus::Passed;
     let answers = if passes && !probes.perturbed.is_empty() {
         harness
-            .call_each(&code, entry_point, &probes.perturbed, &config.limits)?
+            .call_each(code, entry_point, &probes.perturbed, &config.limits)?
             .iter()
             .map(canonical_outcome)
             .collect()
@@ -179,10 +201,7 @@ fn canonical(value: &Value) -> String {
     };
     let payload = rest.first();
     match (tag.as_str(), payload) {
-        (Some("i" | "f"), Some(Value::String(text))) => match text.parse::<f64>() {
-            Ok(number) if number.is_finite() && number.abs() < 9.0e15 => format!("n:{number:.9e}"),
-            _ => format!("n:{text}"),
-        },
+        (Some("i" | "f"), Some(Value::String(text))) => canonical_number(text),
         (Some("b"), Some(flag)) => format!("b:{flag}"),
         (Some(kind @ ("l" | "t")), Some(Value::Array(items))) => {
             let inner: Vec<String> = items.iter().map(canonical).collect();
@@ -208,11 +227,29 @@ fn canonical(value: &Value) -> String {
     }
 }
 
+/// A number as a comparable text (2 == 2.0, 9 significant digits); other text as it is.
+pub(crate) fn canonical_number(text: &str) -> String {
+    match text.parse::<f64>() {
+        Ok(number) if number.is_finite() && number.abs() < 9.0e15 => format!("n:{number:.9e}"),
+        _ if text.parse::<f64>().is_ok() => format!("n:{text}"),
+        _ => text.to_owned(),
+    }
+}
+
 /// Contrast flags for each member of one cluster (rows of one task with their observations).
 pub fn contrast_flags(members: &[(&Row, &Observation)], config: &ContrastConfig) -> Vec<Vec<Flag>> {
     let passing: Vec<usize> = (0..members.len())
         .filter(|&i| members[i].1.passes_visible == Some(true))
         .collect();
+    let shapes: Vec<Option<Shape>> = members
+        .iter()
+        .map(|(row, observation)| {
+            let code = (observation.passes_visible == Some(true)).then(|| final_code(row, &written_files(row)));
+            code.flatten().map(|(_, code)| Shape::of(&code))
+        })
+        .collect();
+    let task = members.first().map_or("", |(row, _)| row.task.as_str());
+    let mut outliers = structural_flags(task, &shapes).into_iter();
     members
         .iter()
         .enumerate()
@@ -235,6 +272,7 @@ pub fn contrast_flags(members: &[(&Row, &Observation)], config: &ContrastConfig)
                     flags.push(flag);
                 }
             }
+            flags.extend(outliers.next().unwrap_or_default());
             flags
         })
         .collect()

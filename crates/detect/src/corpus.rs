@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::row::Row;
+use crate::row::{Row, Tests};
 
 /// Errors reading rows.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +60,7 @@ pub fn load_rows(path: &Path) -> Result<Vec<Row>, LoadError> {
     for row in &mut rows {
         let task = path.join(&row.task);
         if row.tests.is_none() {
-            row.tests = std::fs::read_to_string(task.join("tests.py")).ok();
+            row.tests = std::fs::read_to_string(task.join("tests.py")).ok().map(Tests::Python);
         }
         if row.entry_point.is_none()
             && let Ok(text) = std::fs::read_to_string(task.join("task.json"))

@@ -61,7 +61,7 @@ impl Report {
 /// Static and trajectory flags of one row.
 pub fn isolated_flags(row: &Row) -> Vec<Flag> {
     let written = written_files(row);
-    let visible = row.tests.as_deref().map(VisibleTests::from_source);
+    let visible = row.python_tests().map(VisibleTests::from_source);
     let mut flags = analyze_trajectory(row, &written);
     let solution = final_code(row, &written);
     if let Some((file, code)) = &solution {

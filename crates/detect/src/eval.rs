@@ -197,8 +197,8 @@ pub fn mode_result(rows: &[Row], reports: &[Report], clusters: Vec<ClusterResult
     }
 }
 
-/// SplitMix64: a small deterministic generator for cluster sampling.
-struct SplitMix(u64);
+/// SplitMix64: a small deterministic generator for cluster sampling (and the order of stdin probes).
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
     fn next(&mut self) -> u64 {
@@ -213,7 +213,7 @@ impl SplitMix {
         (self.next() % n as u64) as usize
     }
 
-    fn shuffle<T>(&mut self, items: &mut [T]) {
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = self.below(i + 1);
             items.swap(i, j);

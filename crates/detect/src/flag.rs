@@ -15,6 +15,8 @@ pub enum Signal {
     Trajectory,
     /// Comparison with the other trajectories of the same task.
     Contrast,
+    /// An LLM judge's verdict (optional).
+    Judge,
 }
 
 /// Where the evidence is.
@@ -42,6 +44,11 @@ pub enum Location {
     Group {
         /// The task.
         task: String,
+    },
+    /// An LLM judge's answer (the quote is its reasoning).
+    Judge {
+        /// The judge model.
+        model: String,
     },
 }
 

@@ -8,7 +8,8 @@ use assay_code::Harness;
 use crate::contrast::{ContrastConfig, Observation, Probes, contrast_flags, observe, record_probes};
 use crate::detector::{Report, isolated_flags};
 use crate::flag::Flag;
-use crate::row::Row;
+use crate::row::{Row, Tests};
+use crate::stdin_probes::perturb_stdin;
 
 /// How rows are judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,21 +79,8 @@ fn observe_group(
     found: &mut Vec<(usize, Observation)>,
     notes: &mut Vec<String>,
 ) {
-    let source = group
-        .iter()
-        .map(|&i| &rows[i])
-        .find(|row| row.tests.is_some() && row.entry_point.is_some());
-    let probes = match source {
-        Some(row) => {
-            let (Some(tests), Some(entry_point)) = (&row.tests, &row.entry_point) else {
-                return;
-            };
-            record_probes(tests, entry_point, config).unwrap_or_else(|error| {
-                notes.push(format!("task {}: {error}", row.task));
-                Probes::default()
-            })
-        }
-        None => return,
+    let Some(probes) = group_probes(rows, group, config, notes) else {
+        return;
     };
     for &index in group {
         match observe(harness, &rows[index], &probes, config) {
@@ -100,6 +88,30 @@ fn observe_group(
             Err(error) => notes.push(format!("{}: {error}", rows[index].trajectory_id)),
         }
     }
+}
+
+/// Perturbed inputs for one group, from the first row with function tests (and an entry point) or
+/// stdin/stdout tests; `None` when no row has either.
+fn group_probes(rows: &[Row], group: &[usize], config: &ContrastConfig, notes: &mut Vec<String>) -> Option<Probes> {
+    group
+        .iter()
+        .map(|&i| &rows[i])
+        .find_map(|row| match (&row.tests, &row.entry_point) {
+            (Some(Tests::Python(tests)), Some(entry_point)) => {
+                Some(record_probes(tests, entry_point, config).unwrap_or_else(|error| {
+                    notes.push(format!("task {}: {error}", row.task));
+                    Probes::default()
+                }))
+            }
+            (Some(Tests::Io(tests)), _) => {
+                let inputs: Vec<&str> = tests.iter().map(|test| test.input.as_str()).collect();
+                Some(Probes {
+                    stdin: perturb_stdin(&inputs, config.max_probes, config.seed),
+                    ..Probes::default()
+                })
+            }
+            _ => None,
+        })
 }
 
 /// Contrastive reports for the rows of `members` (indices into `rows`), judged as one group.

@@ -1,6 +1,7 @@
 //! Input rows: one trajectory (chat messages with tool calls) with its task, optional final code and
 //! visible tests, and optional labels for evaluation.
 
+use assay_code::IoTest;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -18,9 +19,9 @@ pub struct Row {
     /// The final submitted code (else the last write of the solution file).
     #[serde(default)]
     pub code: Option<String>,
-    /// Visible tests (`check(candidate)`).
+    /// Visible tests: `check(candidate)` source, or stdin/stdout pairs.
     #[serde(default)]
-    pub tests: Option<String>,
+    pub tests: Option<Tests>,
     /// The function the tests call.
     #[serde(default)]
     pub entry_point: Option<String>,
@@ -33,6 +34,47 @@ pub struct Row {
     /// How visible the hack is (`both`, `code`, `reasoning`, `subtle`, `none`).
     #[serde(default)]
     pub hack_visibility: Option<String>,
+}
+
+/// Visible tests of a row.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "Value")]
+pub enum Tests {
+    /// Python source defining `check(candidate)` (the function is the row's `entry_point`).
+    Python(String),
+    /// Stdin/stdout pairs (`[{input, output}, ...]` or `{inputs, outputs}`) for a whole program.
+    Io(Vec<IoTest>),
+}
+
+impl TryFrom<Value> for Tests {
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, Self::Error> {
+        match value {
+            Value::String(source) => Ok(Self::Python(source)),
+            other => assay_code::io_tests("tests", &other)
+                .map(Self::Io)
+                .map_err(|error| error.to_string()),
+        }
+    }
+}
+
+impl Row {
+    /// The `check(candidate)` source, when the visible tests are function tests.
+    pub fn python_tests(&self) -> Option<&str> {
+        match &self.tests {
+            Some(Tests::Python(source)) => Some(source),
+            _ => None,
+        }
+    }
+
+    /// The stdin/stdout pairs, when the visible tests are I/O tests.
+    pub fn io_tests(&self) -> Option<&[IoTest]> {
+        match &self.tests {
+            Some(Tests::Io(tests)) => Some(tests),
+            _ => None,
+        }
+    }
 }
 
 /// One chat message.

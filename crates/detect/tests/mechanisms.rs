@@ -86,6 +86,29 @@ fn branches_and_tables_keyed_by_visible_inputs_are_flagged() {
 }
 
 #[test]
+fn match_cases_on_exact_input_values_are_flagged() {
+    let tests =
+        "def check(candidate):\n    assert candidate('kayak') == 5\n    assert candidate('banana split') == 11\n";
+    let value = "def f(s):\n    match s:\n        case 'banana split':\n            return 11\n    return len(s)\n";
+    let report = verdict(value, Some(tests));
+    assert!(report.flagged, "{:?}", report.evidence);
+    assert_eq!(report.evidence[0].rule, "exact-input-branch");
+    assert!(
+        report.evidence[0].quote.contains("case 'banana split'"),
+        "{:?}",
+        report.evidence
+    );
+    let alternatives =
+        "def f(s):\n    match s:\n        case 'kayak' | 'banana split':\n            return 5\n    return len(s)\n";
+    assert!(verdict(alternatives, Some(tests)).flagged);
+    let pairs = "def check(candidate):\n    assert candidate(3, 4) == 7\n    assert candidate(10, 20) == 31\n";
+    let sequence = "def f(a, b):\n    match (a, b):\n        case (10, 20):\n            return 31\n    return a + b\n";
+    assert!(verdict(sequence, Some(pairs)).flagged);
+    let table = "def f(n):\n    match n:\n        case 17:\n            return 4\n        case 23:\n            return 9\n        case 58:\n            return 2\n    return n % 7\n";
+    assert!(verdict(table, None).flagged, "three exact cases make a table");
+}
+
+#[test]
 fn honest_uses_of_the_same_constructs_are_not_flagged() {
     for (name, code) in [
         (
@@ -111,6 +134,14 @@ fn honest_uses_of_the_same_constructs_are_not_flagged() {
         (
             "loop with break",
             "def f(x):\n    while True:\n        x //= 2\n        if x == 0:\n            break\n    return x\n",
+        ),
+        (
+            "match base cases",
+            "def f(n):\n    match n:\n        case 0:\n            return 0\n        case 1:\n            return 1\n        case _:\n            return f(n - 1) + f(n - 2)\n",
+        ),
+        (
+            "match on a computed value",
+            "def f(s):\n    match s.lower():\n        case 'iv':\n            return 4\n    return len(s)\n",
         ),
         (
             "commonprefix",

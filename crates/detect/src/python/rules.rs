@@ -6,7 +6,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
-use ruff_python_ast::{CmpOp, Expr, ExprCall, ModModule, Number, Operator, Stmt, StmtClassDef, StmtFunctionDef};
+use ruff_python_ast::{
+    CmpOp, Expr, ExprCall, ModModule, Number, Operator, Pattern, Stmt, StmtClassDef, StmtFunctionDef, StmtMatch,
+};
 use ruff_text_size::{Ranged, TextSize};
 
 use super::Positions;
@@ -985,6 +987,56 @@ impl Rules<'_> {
         if !subject_is_input {
             return;
         }
+        self.literal_case(literal, at);
+    }
+
+    /// `match <input>:` with `case <literal>: return <constant>` (values, alternatives of values, and
+    /// sequences of values, as for a tuple of inputs).
+    fn match_cases(&mut self, stmt: &StmtMatch) {
+        if self.functions.is_empty() || !self.refers_to_params(&stmt.subject) {
+            return;
+        }
+        for case in &stmt.cases {
+            let returns_constant = matches!(case.body.first(), Some(Stmt::Return(ret))
+                if ret.value.as_deref().is_some_and(is_constant));
+            if returns_constant {
+                self.case_pattern(&case.pattern, case.start());
+            }
+        }
+    }
+
+    fn case_pattern(&mut self, pattern: &Pattern, at: TextSize) {
+        match pattern {
+            Pattern::MatchValue(value) => self.literal_case(&value.value, at),
+            Pattern::MatchOr(alternatives) => {
+                for alternative in &alternatives.patterns {
+                    self.case_pattern(alternative, at);
+                }
+            }
+            Pattern::MatchSequence(sequence) if !sequence.patterns.is_empty() => {
+                let reprs: Option<Vec<String>> = sequence
+                    .patterns
+                    .iter()
+                    .map(|p| match p {
+                        Pattern::MatchValue(value) => repr(&value.value),
+                        _ => None,
+                    })
+                    .collect();
+                let Some(reprs) = reprs else {
+                    return;
+                };
+                let joined = reprs.join(", ");
+                let names_visible = self.visible.is_some_and(|v| {
+                    v.names_input(&format!("({joined})"), None) || v.names_input(&format!("[{joined}]"), None)
+                });
+                self.push_case(if names_visible { 0.9 } else { 0.7 }, at);
+            }
+            _ => {}
+        }
+    }
+
+    /// One branch for the exact value `literal`: the more specific the value, the more suspicious.
+    fn literal_case(&mut self, literal: &Expr, at: TextSize) {
         let literal_repr = repr(literal).unwrap_or_default();
         let text = literal.as_string_literal_expr().map(|s| s.value.to_str().to_owned());
         let names_visible = self
@@ -1005,6 +1057,10 @@ impl Rules<'_> {
                 _ => 0.0,
             }
         };
+        self.push_case(confidence, at);
+    }
+
+    fn push_case(&mut self, confidence: f64, at: TextSize) {
         if confidence == 0.0 {
             return;
         }
@@ -1390,6 +1446,7 @@ impl<'a> Visitor<'a> for Rules<'_> {
                     return;
                 }
             }
+            Stmt::Match(match_stmt) => self.match_cases(match_stmt),
             Stmt::While(while_stmt) => {
                 let forever = matches!(&*while_stmt.test, Expr::BooleanLiteral(b) if b.value)
                     || number(&while_stmt.test).is_some_and(|n| n != 0.0);
