@@ -118,7 +118,7 @@ impl Harness {
         let outcome = match ran {
             Ok(outcome) => outcome,
             Err(error) => {
-                if let Ok(Ended::Verdict(_) | Ended::Killed) = checker.finish(deadline) {
+                if checker.finish(deadline).is_ok() {
                     self.give_back_checker(checker);
                 }
                 if !error.is_input_error() {
@@ -133,21 +133,16 @@ impl Harness {
                 });
             }
         };
-        // No verdict (the check was killed at its deadline, or overran it) is the check not finishing in
+        // No verdict (the check was stopped at its deadline, or overran it) is the check not finishing in
         // time, which a candidate can cause (e.g. by returning a huge count that the tests loop over).
-        let verdict = match checker.finish(deadline)? {
-            Ended::Verdict(raw) => {
-                self.give_back_checker(checker);
-                Some(
-                    serde_json::from_value::<CheckerVerdict>(raw)
-                        .map_err(|error| HarnessError::Checker(format!("malformed verdict: {error}")))?,
-                )
-            }
-            Ended::Killed => {
-                self.give_back_checker(checker);
-                None
-            }
-            Ended::Overran => None,
+        let ended = checker.finish(deadline)?;
+        self.give_back_checker(checker);
+        let verdict = match ended {
+            Ended::Verdict(raw) => Some(
+                serde_json::from_value::<CheckerVerdict>(raw)
+                    .map_err(|error| HarnessError::Checker(format!("malformed verdict: {error}")))?,
+            ),
+            Ended::Unfinished => None,
         };
         judge(verdict, &outcome, started.elapsed())
     }
