@@ -267,7 +267,10 @@ def _run_check(meta, listener):
     timeout = meta["timeout_s"]
     used = resource.getrusage(resource.RUSAGE_SELF)
     cpu_limit = int(used.ru_utime + used.ru_stime + timeout) + 2
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit, resource.RLIM_INFINITY))
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    if hard != resource.RLIM_INFINITY:
+        cpu_limit = min(cpu_limit, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit, hard))
     signal.signal(signal.SIGALRM, _on_alarm)
     _TIMED_OUT = False
     verdict = None
