@@ -184,12 +184,15 @@ def read_capped(path, cap, slot):
         return 0, 0
     try:
         total = os.fstat(fd).st_size
-        if len(SCRATCH[slot]) < cap:
-            SCRATCH[slot] = bytearray(cap)
+        wanted = min(cap, total)
+        # Grown to what outputs need, not to the cap: a 1 MiB buffer per stream would be a quarter of this
+        # server's private memory, and every fork copies the page-table entries of all of it.
+        if len(SCRATCH[slot]) < wanted:
+            SCRATCH[slot] = bytearray(max(wanted, 2 * len(SCRATCH[slot]), 4096))
         view = memoryview(SCRATCH[slot])
         got = 0
-        while got < min(cap, total):
-            n = os.readv(fd, [view[got:cap]])
+        while got < wanted:
+            n = os.readv(fd, [view[got:wanted]])
             if n == 0:
                 break
             got += n
