@@ -2,8 +2,8 @@
 //! in the sandbox, and only plain data crosses between them.
 //!
 //! Per sample: a warm trusted checker server (`python3 -I -S` on the host, see `checker.rs`) binds a Unix
-//! socket with a random name in the channel directory and forks a child given the tests and the prefix,
-//! never the candidate's code. Rust then runs one sandbox job: the driver,
+//! socket with a random name in the channel directory and runs the check itself, given the tests and the
+//! prefix, never the candidate's code. Rust then runs one sandbox job: the driver,
 //! which reads the socket path and the candidate program from its stdin, connects, loads the program and
 //! serves calls. The checker binds the entry point to a proxy and runs `check(proxy)`; each call is
 //! encoded (copies of the arguments), executed in the sandbox, and its plain-data result decoded and
