@@ -3,7 +3,9 @@
 //! (all must fail), after a warm-up that starts the sandbox fork servers and trusted checkers.
 //!
 //! `cargo run --release -p assay-code --example harness_rate -- [WORKERS] [HumanEval.jsonl.gz]`; wrap it in
-//! `/usr/bin/time` for CPU-seconds (every server is waited for before exit, so its CPU is counted).
+//! `/usr/bin/time` for CPU-seconds (every server is waited for before exit, so its CPU is counted). Each phase
+//! also prints where its CPU went, read from `/proc` (this process, the sandbox fork servers and their reaped
+//! job children, the trusted checker servers and their reaped check children), in ms per program.
 
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
     ] {
         let next = AtomicUsize::new(0);
         let passed = AtomicUsize::new(0);
+        let cpu_before = TreeCpu::now();
         let started = Instant::now();
         std::thread::scope(|scope| {
             for _ in 0..workers {
@@ -91,10 +94,100 @@ fn main() -> ExitCode {
             "{label:>11}: {passed}/{} passed in {seconds:.2} s: {rate:.1} programs/s ({workers} workers)",
             problems.len()
         );
+        TreeCpu::now().since(&cpu_before).print(problems.len());
     }
     if as_expected {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// CPU seconds of this process tree by role, from `/proc/<pid>/stat` (utime, stime, cutime, cstime).
+#[derive(Default)]
+struct TreeCpu {
+    rust: f64,
+    sandbox_servers: f64,
+    sandbox_jobs: f64,
+    checker_servers: f64,
+    checker_children: f64,
+}
+
+impl TreeCpu {
+    fn now() -> Self {
+        let mut stats = Vec::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // Fields after the command name (which may contain spaces): state is field 3.
+            let Some(rest) = stat.rsplit_once(") ").map(|(_, rest)| rest) else {
+                continue;
+            };
+            let fields: Vec<&str> = rest.split(' ').collect();
+            let number = |index: usize| fields.get(index - 3).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            // USER_HZ is 100 in the kernel ABI.
+            let own = (number(14) + number(15)) / 100.0;
+            let children = (number(16) + number(17)) / 100.0;
+            stats.push((pid, number(4) as u32, own, children, cmdline));
+        }
+        let me = std::process::id();
+        let mut tree = std::collections::HashSet::from([me]);
+        loop {
+            let before = tree.len();
+            for (pid, parent, ..) in &stats {
+                if tree.contains(parent) {
+                    tree.insert(*pid);
+                }
+            }
+            if tree.len() == before {
+                break;
+            }
+        }
+        let mut cpu = Self::default();
+        let contains = |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
+        for (pid, _, own, children, cmdline) in &stats {
+            if *pid == me {
+                cpu.rust += own;
+            } else if !tree.contains(pid) {
+            } else if contains(cmdline, b"Assay fork server") {
+                cpu.sandbox_servers += own;
+                cpu.sandbox_jobs += children;
+            } else if contains(cmdline, b"Assay function-test checker") {
+                cpu.checker_servers += own;
+                cpu.checker_children += children;
+            }
+        }
+        cpu
+    }
+
+    fn since(&self, earlier: &Self) -> Self {
+        Self {
+            rust: self.rust - earlier.rust,
+            sandbox_servers: self.sandbox_servers - earlier.sandbox_servers,
+            sandbox_jobs: self.sandbox_jobs - earlier.sandbox_jobs,
+            checker_servers: self.checker_servers - earlier.checker_servers,
+            checker_children: self.checker_children - earlier.checker_children,
+        }
+    }
+
+    #[allow(clippy::print_stdout, clippy::cast_precision_loss)]
+    fn print(&self, programs: usize) {
+        let per = |seconds: f64| seconds * 1000.0 / programs as f64;
+        let total = self.rust + self.sandbox_servers + self.sandbox_jobs + self.checker_servers + self.checker_children;
+        println!(
+            "             CPU ms/program: total {:.1} = rust {:.1} + sandbox servers {:.1} + sandbox jobs {:.1} + \
+             checker servers {:.1} + checks {:.1}",
+            per(total),
+            per(self.rust),
+            per(self.sandbox_servers),
+            per(self.sandbox_jobs),
+            per(self.checker_servers),
+            per(self.checker_children),
+        );
     }
 }

@@ -1,7 +1,9 @@
-//! Warm trusted checker servers: one long-lived `python3 -I -S` per concurrent check that forks a child
-//! per sample (a fresh interpreter costs ~100 ms of CPU here; a fork, ~1 ms). They run dataset code only,
-//! on the host, outside the sandbox, with rlimits in each child and a deadline enforced by the server
-//! (and by Rust as a backstop, which kills the server).
+//! Warm trusted checker servers: one long-lived `python3 -I -S` per concurrent check that runs each
+//! sample's check itself, without a fork (a fresh interpreter costs ~100 ms of CPU here; a fork with its
+//! copy-on-write faults and exit, ~4 ms; see `python/checker.py` for why no fork is needed). They run
+//! dataset code only, on the host, outside the sandbox, with rlimits, a per-check CPU limit and a deadline
+//! enforced by the server (and by Rust as a backstop, which kills the server). A server that asks to retire
+//! (after a timeout, a leak or its check quota) is dropped and a fresh one starts on demand.
 
 use std::io::Write;
 use std::os::unix::fs::DirBuilderExt;
@@ -30,16 +32,17 @@ struct Frame {
     error: Option<String>,
     #[serde(default)]
     verdict: Option<serde_json::Value>,
+    #[serde(default)]
+    retire: bool,
 }
 
 /// How a check ended, as seen from Rust.
 pub(crate) enum Ended {
     /// The check wrote its verdict.
     Verdict(serde_json::Value),
-    /// The server killed the check at its deadline (or the check died); the server is still usable.
-    Killed,
-    /// The server itself did not answer by the deadline; it must be dropped (which kills it).
-    Overran,
+    /// The check did not finish: stopped at its deadline, overran the backstop deadline, or ended the
+    /// server's process (e.g. at the CPU limit). No verdict.
+    Unfinished,
 }
 
 pub(crate) struct CheckerServer {
@@ -47,6 +50,7 @@ pub(crate) struct CheckerServer {
     requests: ChildStdin,
     responses: ChildStdout,
     workdir: PathBuf,
+    reusable: bool,
 }
 
 impl CheckerServer {
@@ -82,16 +86,17 @@ impl CheckerServer {
             requests,
             responses,
             workdir,
+            reusable: true,
         };
         match server.read_frame(Instant::now() + STARTUP)? {
-            Some(Frame { ready: true, .. }) => Ok(server),
+            Read::Frame(Frame { ready: true, .. }) => Ok(server),
             _ => Err(HarnessError::Checker("checker did not report ready".into())),
         }
     }
 
-    /// False once the server has exited (it is then dropped rather than reused).
+    /// False once the server has exited or asked to retire (it is then dropped rather than reused).
     pub fn is_alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.reusable && matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Sends one sample's check; returns once its socket is listening.
@@ -102,61 +107,87 @@ impl CheckerServer {
         self.requests.write_all(&raw)?;
         self.requests.flush()?;
         match self.read_frame(Instant::now() + STARTUP)? {
-            Some(Frame { listening: true, .. }) => Ok(()),
-            Some(Frame { error: Some(error), .. }) => Err(HarnessError::Checker(error)),
+            Read::Frame(Frame { listening: true, .. }) => Ok(()),
+            Read::Frame(Frame { error: Some(error), .. }) => Err(HarnessError::Checker(error)),
+            Read::Closed => Err(HarnessError::Checker("checker server died".into())),
             _ => Err(HarnessError::Checker("checker did not start the check".into())),
         }
     }
 
-    /// How the check in flight ended.
+    /// How the check in flight ended. A server that dies during a check ended it (dataset code run on
+    /// the candidate's answers hit a limit): that is the check not finishing, like a timeout.
     pub fn finish(&mut self, deadline: Instant) -> Result<Ended, HarnessError> {
-        match self.read_frame(deadline)? {
-            Some(Frame {
+        let frame = match self.read_frame(deadline) {
+            Ok(Read::Frame(frame)) => frame,
+            Ok(Read::Late | Read::Closed) => {
+                self.reusable = false;
+                return Ok(Ended::Unfinished);
+            }
+            Err(error) => {
+                self.reusable = false;
+                return Err(error);
+            }
+        };
+        self.reusable &= !frame.retire;
+        match frame {
+            Frame {
                 verdict: Some(verdict), ..
-            }) => Ok(Ended::Verdict(verdict)),
-            // The server could not fork the check (after it had already reported the socket listening).
-            Some(Frame { error: Some(error), .. }) => Err(HarnessError::Checker(error)),
-            Some(_) => Ok(Ended::Killed),
-            None => Ok(Ended::Overran),
+            } => Ok(Ended::Verdict(verdict)),
+            Frame { error: Some(error), .. } => {
+                self.reusable = false;
+                Err(HarnessError::Checker(error))
+            }
+            _ => Ok(Ended::Unfinished),
         }
     }
 
-    /// One frame, or `None` if `deadline` passed first.
-    fn read_frame(&mut self, deadline: Instant) -> Result<Option<Frame>, HarnessError> {
+    /// One frame, unless `deadline` passes or the server closes its pipe first.
+    fn read_frame(&mut self, deadline: Instant) -> Result<Read, HarnessError> {
         let mut head = [0u8; 4];
-        if !read_exact_by(&mut self.responses, &mut head, deadline)? {
-            return Ok(None);
+        match read_exact_by(&mut self.responses, &mut head, deadline)? {
+            Read::Frame(()) => {}
+            Read::Late => return Ok(Read::Late),
+            Read::Closed => return Ok(Read::Closed),
         }
         let len = u32::from_le_bytes(head) as usize;
         if len > MAX_FRAME {
             return Err(HarnessError::Checker(format!("oversized checker frame ({len} bytes)")));
         }
         let mut payload = vec![0u8; len];
-        if !read_exact_by(&mut self.responses, &mut payload, deadline)? {
-            return Ok(None);
+        match read_exact_by(&mut self.responses, &mut payload, deadline)? {
+            Read::Frame(()) => {}
+            Read::Late => return Ok(Read::Late),
+            Read::Closed => return Ok(Read::Closed),
         }
         serde_json::from_slice(&payload)
-            .map(Some)
+            .map(Read::Frame)
             .map_err(|error| HarnessError::Checker(format!("bad checker frame: {error}")))
     }
 }
 
+/// What reading from a checker server gave.
+enum Read<T = Frame> {
+    Frame(T),
+    /// The deadline passed first.
+    Late,
+    /// The server closed its pipe (it exited).
+    Closed,
+}
+
 impl Drop for CheckerServer {
     fn drop(&mut self) {
-        // Killing the server also kills a check in flight (its parent-death signal).
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.workdir);
     }
 }
 
-/// Fills `buffer`; `false` if `deadline` passed first.
-fn read_exact_by(pipe: &mut ChildStdout, buffer: &mut [u8], deadline: Instant) -> Result<bool, HarnessError> {
-    assay_sandbox::read_exact_before(pipe, buffer, deadline).map_err(|error| {
-        if error.kind() == std::io::ErrorKind::UnexpectedEof {
-            HarnessError::Checker("checker server died".into())
-        } else {
-            HarnessError::Io(error)
-        }
-    })
+/// Fills `buffer` (`Read::Frame(())`) unless the deadline passes or the pipe closes first.
+fn read_exact_by(pipe: &mut ChildStdout, buffer: &mut [u8], deadline: Instant) -> Result<Read<()>, HarnessError> {
+    match assay_sandbox::read_exact_before(pipe, buffer, deadline) {
+        Ok(true) => Ok(Read::Frame(())),
+        Ok(false) => Ok(Read::Late),
+        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => Ok(Read::Closed),
+        Err(error) => Err(HarnessError::Io(error)),
+    }
 }

@@ -2,8 +2,8 @@
 //! in the sandbox, and only plain data crosses between them.
 //!
 //! Per sample: a warm trusted checker server (`python3 -I -S` on the host, see `checker.rs`) binds a Unix
-//! socket with a random name in the channel directory and forks a child given the tests and the prefix,
-//! never the candidate's code. Rust then runs one sandbox job: the driver,
+//! socket with a random name in the channel directory and runs the check itself, given the tests and the
+//! prefix, never the candidate's code. Rust then runs one sandbox job: the driver,
 //! which reads the socket path and the candidate program from its stdin, connects, loads the program and
 //! serves calls. The checker binds the entry point to a proxy and runs `check(proxy)`; each call is
 //! encoded (copies of the arguments), executed in the sandbox, and its plain-data result decoded and
@@ -118,7 +118,7 @@ impl Harness {
         let outcome = match ran {
             Ok(outcome) => outcome,
             Err(error) => {
-                if let Ok(Ended::Verdict(_) | Ended::Killed) = checker.finish(deadline) {
+                if checker.finish(deadline).is_ok() {
                     self.give_back_checker(checker);
                 }
                 if !error.is_input_error() {
@@ -133,21 +133,16 @@ impl Harness {
                 });
             }
         };
-        // No verdict (the check was killed at its deadline, or overran it) is the check not finishing in
+        // No verdict (the check was stopped at its deadline, or overran it) is the check not finishing in
         // time, which a candidate can cause (e.g. by returning a huge count that the tests loop over).
-        let verdict = match checker.finish(deadline)? {
-            Ended::Verdict(raw) => {
-                self.give_back_checker(checker);
-                Some(
-                    serde_json::from_value::<CheckerVerdict>(raw)
-                        .map_err(|error| HarnessError::Checker(format!("malformed verdict: {error}")))?,
-                )
-            }
-            Ended::Killed => {
-                self.give_back_checker(checker);
-                None
-            }
-            Ended::Overran => None,
+        let ended = checker.finish(deadline)?;
+        self.give_back_checker(checker);
+        let verdict = match ended {
+            Ended::Verdict(raw) => Some(
+                serde_json::from_value::<CheckerVerdict>(raw)
+                    .map_err(|error| HarnessError::Checker(format!("malformed verdict: {error}")))?,
+            ),
+            Ended::Unfinished => None,
         };
         judge(verdict, &outcome, started.elapsed())
     }

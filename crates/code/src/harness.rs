@@ -101,11 +101,14 @@ impl Harness {
         }
     }
 
-    /// Returns a server after a check that ended cleanly (others are dropped, which kills them).
-    pub(crate) fn give_back_checker(&self, server: CheckerServer) {
-        self.checkers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(server);
+    /// Returns a server after a check; one that cannot serve another (it died, overran or retired) is
+    /// dropped, which kills it.
+    pub(crate) fn give_back_checker(&self, mut server: CheckerServer) {
+        if server.is_alive() {
+            self.checkers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(server);
+        }
     }
 }

@@ -208,3 +208,71 @@ fn forged_or_malformed_frames_from_the_candidate_fail_the_call() {
         "{verdict:?}"
     );
 }
+
+/// Runs `checks` in order on one harness (one checker server, reused while it does not retire).
+fn run_in_sequence(checks: &[(&str, &str, u64)]) -> Vec<FunctionVerdict> {
+    let harness = harness();
+    checks
+        .iter()
+        .map(|(program, tests, wall_ms)| {
+            let limits = limits(*wall_ms);
+            let case = FunctionCase {
+                program,
+                tests,
+                prefix: None,
+                entry_point: "add",
+                files: &[],
+                limits: &limits,
+            };
+            harness.run_function(&case).expect("harness")
+        })
+        .collect()
+}
+
+const CORRECT_ADD: &str = "def add(a, b):\n    return a + b\n";
+
+#[test]
+fn dataset_code_that_changes_the_checker_does_not_reach_the_next_check() {
+    // Checks run in one long-lived trusted process: what dataset code changes in the interpreter is put back.
+    let meddling = "import builtins, os, sys\ndef check(candidate):\n    assert candidate(1, 2) == 3\n    builtins.len = lambda x: 0\n    builtins.planted = True\n    sys.setrecursionlimit(60)\n    sys.stdout = None\n    os.chdir('/')\n";
+    let probe = "import builtins, os, sys\ndef check(candidate):\n    assert candidate(1, 2) == 3\n    assert len([1]) == 1 and not hasattr(builtins, 'planted')\n    assert sys.getrecursionlimit() > 60 and sys.stdout is not None\n    assert os.getcwd() != '/'\n";
+    let verdicts = run_in_sequence(&[(CORRECT_ADD, meddling, 5000), (CORRECT_ADD, probe, 5000)]);
+    for verdict in &verdicts {
+        assert_eq!(verdict.status, TestStatus::Passed, "{verdict:?}");
+    }
+}
+
+#[test]
+fn a_proxy_kept_by_dataset_code_cannot_reach_a_later_candidate() {
+    // The first check leaves its proxy in a shared module; once its check is over, calling it must fail,
+    // whatever the next candidate is.
+    let keeper =
+        "import math\ndef check(candidate):\n    math.kept_candidate = candidate\n    assert candidate(1, 2) == 3\n";
+    let caller = "import math\ndef check(candidate):\n    assert candidate(1, 2) == 3\n    try:\n        math.kept_candidate(2, 2)\n    except Exception:\n        return\n    raise AssertionError('an earlier proxy still answers')\n";
+    let verdicts = run_in_sequence(&[(CORRECT_ADD, keeper, 5000), (CORRECT_ADD, caller, 5000)]);
+    for verdict in &verdicts {
+        assert_eq!(verdict.status, TestStatus::Passed, "{verdict:?}");
+    }
+}
+
+#[test]
+fn a_check_that_overruns_is_stopped_and_the_next_check_runs() {
+    // Dataset code looping on a candidate's answer: stopped at the deadline (SIGALRM), even when it swallows
+    // that (then Rust kills the checker server); either way a timeout, and a fresh server serves the next check.
+    let looping = "def check(candidate):\n    candidate(1, 2)\n    while True:\n        pass\n";
+    let swallowing = "def check(candidate):\n    candidate(1, 2)\n    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass\n";
+    let started = std::time::Instant::now();
+    let verdicts = run_in_sequence(&[
+        (CORRECT_ADD, looping, 1000),
+        (CORRECT_ADD, swallowing, 1000),
+        (CORRECT_ADD, ADD_TESTS, 5000),
+    ]);
+    assert_eq!(verdicts[0].status, TestStatus::Timeout, "{:?}", verdicts[0]);
+    assert_eq!(verdicts[1].status, TestStatus::Timeout, "{:?}", verdicts[1]);
+    assert_eq!(verdicts[2].status, TestStatus::Passed, "{:?}", verdicts[2]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
+    );
+}

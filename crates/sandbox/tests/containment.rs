@@ -74,6 +74,25 @@ fn unix_sockets_still_work_but_inet_is_refused_by_seccomp() {
 }
 
 #[test]
+fn every_job_runs_under_no_new_privs_and_the_seccomp_filter() {
+    // The fork server installs both on itself once; each child (and an exec'd program) inherits them.
+    let sandbox = common::sandbox();
+    let interpreter = sandbox.python().to_string_lossy().into_owned();
+    let pool = Pool::new(sandbox, Some(1)).unwrap();
+    // PR_GET_NO_NEW_PRIVS (39) is 1, PR_GET_SECCOMP (21) is 2 (filter mode).
+    let probe =
+        "import ctypes\nlibc = ctypes.CDLL(None)\nprint(libc.prctl(39, 0, 0, 0, 0), libc.prctl(21, 0, 0, 0, 0))";
+    for _ in 0..2 {
+        let outcome = pool.run(&python(probe)).unwrap();
+        assert_eq!(outcome.stdout_text(), "1 2\n", "stderr: {}", outcome.stderr_text());
+    }
+    let exec =
+        assay_sandbox::Job::exec([interpreter.as_str(), "-I", "-S", "-c", probe]).with_limits(common::quick_limits());
+    let outcome = pool.run(&exec).unwrap();
+    assert_eq!(outcome.stdout_text(), "1 2\n", "stderr: {}", outcome.stderr_text());
+}
+
+#[test]
 fn host_files_are_invisible() {
     let pool = pool();
     let this_test = file!();

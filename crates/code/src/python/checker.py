@@ -1,12 +1,21 @@
 # Assay function-test checker: TRUSTED, runs on the host (appended to codec.py), never inside the sandbox
-# and never given the candidate's code. A warm fork server: Rust sends one request per sample on fd 0 (u32
-# little-endian length + JSON {"socket", "entry_point", "prefix", "tests", "timeout_s"}); the server binds the
-# sample's Unix socket (the path is random and unguessable), answers {"listening": true}, forks a child
-# that runs the dataset's prefix and `check(candidate)` with `candidate` bound to a proxy whose calls are
-# executed by the sandboxed driver, then answers {"verdict": {...} | null} (null: the child was killed at
-# the deadline or died). The verdict is only whether `check` returned normally in the child.
+# and never given the candidate's code. A warm, long-lived server: Rust sends one request per sample on fd 0
+# (u32 little-endian length + JSON {"socket", "entry_point", "prefix", "tests", "timeout_s"}); the server binds
+# the sample's Unix socket (the path is random and unguessable), answers {"listening": true}, then runs the
+# dataset's prefix and `check(candidate)` itself, in a fresh namespace, with `candidate` bound to a proxy
+# whose calls are executed by the sandboxed driver, and answers {"verdict": {...} | null, "retire": bool}
+# (null: the check did not finish before its deadline). The verdict is only whether `check` returned normally.
+#
+# Why no fork per check (a fork, its copy-on-write faults and its exit were ~40% of a HumanEval sample's
+# CPU): nothing of the candidate runs here, only plain data decoded by codec.py crosses, and each check gets
+# its own connection, proxy and namespace; the proxy is dead once its check ends, so a reference kept by
+# dataset code cannot reach another sample's candidate. Limits stay per check: a wall deadline (SIGALRM,
+# then Rust kills the server as a backstop), RLIMIT_CPU re-armed for each check, and address space, file
+# size and descriptor limits on the server. Shared interpreter state that dataset code may change (streams,
+# builtins, recursion limit, working directory, signal handlers) is restored after each check; a server
+# that timed out, grew threads, descriptors or memory, or served MAX_CHECKS checks retires (Rust starts a
+# fresh one), which also bounds what dataset code that patches shared modules can carry over.
 import builtins
-import ctypes
 import gc
 import os
 import resource
@@ -38,28 +47,29 @@ for _fd in (0, 1, 2):
     os.dup2(_null, _fd)
 os.close(_null)
 # The server exits when Rust closes its request pipe (no parent-death signal here: that signal follows
-# the Rust *thread* that started the server, and scoring threads come and go). Each check's child does
-# take one, from this single-threaded server.
-_libc = ctypes.CDLL(None, use_errno=True)
-PR_SET_PDEATHSIG = 1
-MAX_VERDICT = 1 << 16
+# the Rust *thread* that started the server, and scoring threads come and go); a check in flight then
+# ends at its own deadline at the latest.
 KILL_GRACE = 2.0
-
-_VERDICT = None
-_DEADLINE = 0.0
-
-
-def _finish(**verdict):
-    raw = json.dumps(verdict).encode()
-    view = memoryview(raw)
-    while view:
-        view = view[os.write(_VERDICT, view) :]
-    os._exit(0)
+MAX_CHECKS = 1000
+MAX_RSS_KB = 1 << 20
+SPARE_FDS = 16
+for _kind, _value in (
+    (resource.RLIMIT_AS, 4 << 30),
+    (resource.RLIMIT_FSIZE, 4 << 20),
+    (resource.RLIMIT_NOFILE, 256),
+    (resource.RLIMIT_CORE, 0),
+):
+    resource.setrlimit(_kind, (_value, _value))
 
 
 class CandidateError(Exception):
     """The sandboxed candidate failed a call: it died, timed out, raised, or returned something that is
     not plain data."""
+
+
+class _CheckTimeout(BaseException):
+    """Raised by SIGALRM in a check that overran its deadline (dataset code may swallow it: the verdict is
+    discarded anyway, and the server retires)."""
 
 
 # Exceptions the candidate raises are re-raised here under their builtin type so that tests such as
@@ -84,14 +94,15 @@ def _exception(name, message):
 
 
 class _Connection:
-    def __init__(self, sock):
+    def __init__(self, sock, deadline):
         self.sock = sock
+        self.deadline = deadline
         self.broken = None
 
     def request(self, message):
         if self.broken is not None:
             raise CandidateError(self.broken)
-        remaining = _DEADLINE - time.monotonic()
+        remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             self.fail("deadline passed")
         self.sock.settimeout(remaining)
@@ -109,6 +120,11 @@ class _Connection:
     def fail(self, reason):
         self.broken = reason
         raise CandidateError(reason)
+
+    def close(self):
+        """Ends the connection for good: a proxy kept by dataset code raises from now on."""
+        self.broken = "the check of this candidate is over"
+        self.sock.close()
 
 
 def _proxy(connection, name):
@@ -134,49 +150,86 @@ def _tail(text, limit=2000):
     return text if len(text) <= limit else "..." + text[-limit:]
 
 
-def _check(meta, listener):
-    """Runs in the forked child: one sample's check. Never returns."""
-    listener.settimeout(max(0.001, _DEADLINE - time.monotonic()))
+def _accept(meta, listener, deadline):
+    """The candidate's connection, or None if it never connected. The socket is unlinked either way."""
     try:
+        listener.settimeout(max(0.001, deadline - time.monotonic()))
         sock, _ = listener.accept()
-    except socket.timeout:
-        _finish(passed=False, error="the candidate process never connected")
-    listener.close()
-    try:
-        os.unlink(meta["socket"])
+        return sock
     except OSError:
-        pass
-    connection = _Connection(sock)
-    sock.settimeout(max(0.001, _DEADLINE - time.monotonic()))
+        return None
+    finally:
+        listener.close()
+        try:
+            os.unlink(meta["socket"])
+        except OSError:
+            pass
+
+
+def _check(meta, listener, deadline):
+    """One sample's check; returns its verdict."""
+    sock = _accept(meta, listener, deadline)
+    if sock is None:
+        return {"passed": False, "error": "the candidate process never connected"}
+    connection = _Connection(sock, deadline)
+    try:
+        return _judge(meta, connection)
+    finally:
+        connection.close()
+
+
+# Compiled dataset code by source: samples of one task (a GRPO group) share their tests and prefix. Code
+# objects are immutable, and each check still executes them in a fresh namespace.
+_COMPILED = {}
+MAX_COMPILED = 256
+MAX_COMPILED_SOURCE = 1 << 16
+
+
+def _compiled(source, filename):
+    key = (filename, source)
+    code = _COMPILED.get(key)
+    if code is None:
+        code = compile(source, filename, "exec")
+        if len(source) <= MAX_COMPILED_SOURCE:
+            if len(_COMPILED) >= MAX_COMPILED:
+                _COMPILED.clear()
+            _COMPILED[key] = code
+    return code
+
+
+def _judge(meta, connection):
+    sock = connection.sock
+    sock.settimeout(max(0.001, connection.deadline - time.monotonic()))
     try:
         hello = recv_message(sock)
     except (OSError, PlainDataError) as error:
-        hello = None
-        _finish(passed=False, error="candidate did not load: %r" % (error,))
+        return {"passed": False, "error": "candidate did not load: %r" % (error,)}
     if type(hello) is dict and type(hello.get("load_error")) is str:
-        _finish(passed=False, error="candidate did not load: " + _tail(hello["load_error"]))
+        return {"passed": False, "error": "candidate did not load: " + _tail(hello["load_error"])}
     if hello != {"loaded": True}:
-        _finish(passed=False, error="candidate ended before loading or broke the protocol")
+        return {"passed": False, "error": "candidate ended before loading or broke the protocol"}
 
     entry_point = meta.get("entry_point")
     candidate = _proxy(connection, entry_point)
     namespace = {"__name__": "__assay_tests__", "__builtins__": builtins}
     try:
         if meta.get("prefix"):
-            exec(compile(meta["prefix"], "prefix.py", "exec"), namespace)
+            exec(_compiled(meta["prefix"], "prefix.py"), namespace)
         if entry_point:
             namespace[entry_point] = candidate
-        exec(compile(meta["tests"], "tests.py", "exec"), namespace)
+        exec(_compiled(meta["tests"], "tests.py"), namespace)
         check = namespace["check"]
         if not callable(check):
             raise TypeError("check is not callable")
+    except _CheckTimeout:
+        raise
     except BaseException:
-        _finish(data_error=_tail(traceback.format_exc()))
+        return {"data_error": _tail(traceback.format_exc())}
     try:
         check(candidate)
     except BaseException as error:
-        _finish(passed=False, error=_tail("%s: %s" % (type(error).__name__, error)))
-    _finish(passed=True)
+        return {"passed": False, "error": _tail("%s: %s" % (type(error).__name__, error))}
+    return {"passed": True}
 
 
 def _read_exact(fd, n):
@@ -197,58 +250,75 @@ def _send(obj):
         view = view[os.write(RESP, view) :]
 
 
-def _supervise(pid, verdict_r, deadline):
-    """Collects the child's verdict; kills it at `deadline`. Returns the parsed verdict or None."""
-    data = b""
-    poller = select.poll()
-    poller.register(verdict_r, select.POLLIN)
-    killed = False
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            killed = True
-            break
-        if not poller.poll(max(1, int(remaining * 1000))):
-            continue
-        chunk = os.read(verdict_r, MAX_VERDICT)
-        if not chunk:
-            break
-        data += chunk
-    os.close(verdict_r)
-    if killed:
-        os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    if killed or not data:
-        return None
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None
+_CHECKING = False
+_TIMED_OUT = False
 
 
-def _child(meta, listener, verdict_w):
-    global _VERDICT, _DEADLINE
-    _VERDICT = verdict_w
-    _DEADLINE = time.monotonic() + meta["timeout_s"]
+def _on_alarm(signum, frame):
+    global _TIMED_OUT
+    if _CHECKING:
+        _TIMED_OUT = True
+        raise _CheckTimeout()
+
+
+def _run_check(meta, listener):
+    """Runs one check under its deadline and CPU limit; returns the verdict, or None if it overran."""
+    global _CHECKING, _TIMED_OUT
+    timeout = meta["timeout_s"]
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_limit = int(used.ru_utime + used.ru_stime + timeout) + 2
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    if hard != resource.RLIM_INFINITY:
+        cpu_limit = min(cpu_limit, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit, hard))
+    signal.signal(signal.SIGALRM, _on_alarm)
+    _TIMED_OUT = False
+    verdict = None
+    started = time.monotonic()
     try:
-        os.close(REQ)
-        os.close(RESP)
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        for kind, value in (
-            (resource.RLIMIT_CPU, int(meta["timeout_s"]) + 2),
-            (resource.RLIMIT_AS, 4 << 30),
-            (resource.RLIMIT_FSIZE, 4 << 20),
-            (resource.RLIMIT_NOFILE, 256),
-            (resource.RLIMIT_CORE, 0),
-        ):
-            resource.setrlimit(kind, (value, value))
-        _check(meta, listener)
+        _CHECKING = True
+        signal.setitimer(signal.ITIMER_REAL, timeout + KILL_GRACE)
+        verdict = _check(meta, listener, started + timeout)
+    except BaseException:
+        verdict = None
     finally:
-        os._exit(70)
+        _CHECKING = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    # Dataset code may have replaced the SIGALRM handler or cancelled the timer: the clock decides.
+    if _TIMED_OUT or time.monotonic() >= started + timeout + KILL_GRACE:
+        return None
+    return verdict
+
+
+_STREAMS = (sys.stdin, sys.stdout, sys.stderr)
+_BUILTINS = dict(builtins.__dict__)
+_RECURSION_LIMIT = sys.getrecursionlimit()
+_WORKDIR = os.getcwd()
+_HANDLERS = {number: signal.getsignal(number) for number in signal.valid_signals() if signal.getsignal(number) is not None}
+
+
+def _restore():
+    """Puts back the interpreter state that dataset code may have changed; False if this server should retire."""
+    # Builtins first (the rest of this server's code uses them): put back wholesale, cheaper than comparing.
+    builtins.__dict__.clear()
+    builtins.__dict__.update(_BUILTINS)
+    sys.stdin, sys.stdout, sys.stderr = _STREAMS
+    if sys.getrecursionlimit() != _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+    os.chdir(_WORKDIR)
+    for number, handler in _HANDLERS.items():
+        if signal.getsignal(number) is not handler:
+            signal.signal(number, handler)
+    if len(os.listdir("/proc/self/task")) != 1:
+        return False
+    if len(os.listdir("/proc/self/fd")) > _BASE_FDS + SPARE_FDS:
+        return False
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss <= MAX_RSS_KB
 
 
 def _serve():
     _send({"ready": True})
+    served = 0
     while True:
         head = _read_exact(REQ, 4)
         if head is None:
@@ -262,34 +332,27 @@ def _serve():
             listener.bind(meta["socket"])
             os.chmod(meta["socket"], 0o666)
             listener.listen(1)
-            verdict_r, verdict_w = os.pipe()
         except OSError as error:
             _send({"error": "cannot prepare the check: %r" % (error,)})
             continue
         # The candidate may connect as soon as the socket listens (the connection waits in the backlog),
-        # so Rust starts the sandbox job while this server forks the check.
+        # so Rust starts the sandbox job while this server runs the check.
         _send({"listening": True})
+        verdict = _run_check(meta, listener)
+        served += 1
+        retire = verdict is None or served >= MAX_CHECKS
         try:
-            pid = os.fork()
-        except OSError as error:
-            listener.close()
-            os.close(verdict_r)
-            os.close(verdict_w)
-            _send({"error": "cannot fork the check: %r" % (error,)})
-            continue
-        if pid == 0:
-            os.close(verdict_r)
-            _child(meta, listener, verdict_w)
-        listener.close()
-        os.close(verdict_w)
-        verdict = _supervise(pid, verdict_r, time.monotonic() + meta["timeout_s"] + KILL_GRACE)
-        _send({"verdict": verdict})
+            retire = not _restore() or retire
+        except BaseException:
+            retire = True
+        _send({"verdict": verdict, "retire": retire})
+        if retire:
+            os._exit(0)
 
 
 def _warm_up():
     """Runs a typical check once against a local function: the parser, compiler, typing and the codec build
-    caches and allocator pools lazily, and without this every forked check would build them again in
-    freshly copied pages."""
+    caches and allocator pools lazily; gc.freeze() then keeps collections from walking all of it again."""
     source = """
 from typing import Dict, List, Optional, Tuple
 
@@ -323,6 +386,7 @@ def check(candidate):
 
 
 _warm_up()
+_BASE_FDS = len(os.listdir("/proc/self/fd"))
 gc.collect()
 gc.freeze()
 _serve()
