@@ -160,6 +160,8 @@ async fn main() {
     let budget = Duration::from_secs(options.seconds);
     let started = Instant::now();
     let mut clients = Vec::new();
+    // The workspace's reqwest has TLS without a bundled crypto provider; building a client needs one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     for _ in 0..options.clients {
         let (client, url, bodies, next) = (reqwest::Client::new(), url.clone(), bodies.clone(), next.clone());
         let total = options.requests;

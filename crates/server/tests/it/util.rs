@@ -155,7 +155,7 @@ pub async fn start(toml: &str, config: ServerConfig) -> Running {
     }));
     Running {
         addr,
-        client: reqwest::Client::new(),
+        client: plain_http_client(),
         shutdown: Some(shutdown),
         task: Some(task),
     }
@@ -181,3 +181,10 @@ kind = "exact_match"
 [[shape]]
 kind = "group_norm"
 "#;
+
+/// A reqwest client for the loopback server. The workspace's reqwest has TLS without a bundled crypto provider
+/// (assay-models installs ring for its endpoints), and reqwest needs one installed to build any client.
+pub fn plain_http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
