@@ -57,7 +57,7 @@ pub fn run(args: &ServeModelArgs) -> anyhow::Result<ExitCode> {
         bail!("--max-concurrency must be positive");
     }
     let model = LocalModel::shared(&args.model).with_context(|| format!("loading {}", args.model.display()))?;
-    let capabilities = model.capabilities();
+    let capabilities = model.capabilities().to_vec();
     let wanted = match args.kind {
         ModelKind::Auto => None,
         ModelKind::Embedding => Some(Capability::Embedding),

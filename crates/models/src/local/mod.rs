@@ -79,13 +79,14 @@ pub struct LocalModel {
     name: String,
     dir: PathBuf,
     backend: Backend,
+    capabilities: Vec<Capability>,
 }
 
 impl std::fmt::Debug for LocalModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalModel")
             .field("dir", &self.dir)
-            .field("capabilities", &self.capabilities())
+            .field("capabilities", &self.capabilities)
             .finish()
     }
 }
@@ -107,10 +108,17 @@ impl LocalModel {
         let name = dir
             .file_name()
             .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let capabilities = match &backend {
+            Backend::Bert(bert) if bert.has_classifier() => vec![Capability::Embedding, Capability::Classify],
+            Backend::Bert(_) => vec![Capability::Embedding],
+            Backend::Qwen2(model) if lock(model).has_score_head() => vec![Capability::Classify],
+            Backend::Qwen2(_) => vec![Capability::Causal],
+        };
         Ok(Self {
             name,
             dir: dir.to_owned(),
             backend,
+            capabilities,
         })
     }
 
@@ -136,18 +144,8 @@ impl LocalModel {
     }
 
     /// What this checkpoint supports.
-    pub fn capabilities(&self) -> Vec<Capability> {
-        match &self.backend {
-            Backend::Bert(bert) if bert.has_classifier() => vec![Capability::Embedding, Capability::Classify],
-            Backend::Bert(_) => vec![Capability::Embedding],
-            Backend::Qwen2(model) => {
-                if lock(model).has_score_head() {
-                    vec![Capability::Classify]
-                } else {
-                    vec![Capability::Causal]
-                }
-            }
-        }
+    pub fn capabilities(&self) -> &[Capability] {
+        &self.capabilities
     }
 
     /// L2-normalized sentence embeddings, one per text.
@@ -162,8 +160,9 @@ impl LocalModel {
     pub fn classify(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, LocalError> {
         match &self.backend {
             Backend::Bert(bert) if bert.has_classifier() => bert.classify(texts),
-            Backend::Qwen2(model) if lock(model).has_score_head() => {
-                texts.iter().map(|text| lock(model).classify(text)).collect()
+            Backend::Qwen2(model) => {
+                let mut model = lock(model);
+                texts.iter().map(|text| model.classify(text)).collect()
             }
             _ => Err(self.unsupported(Capability::Classify)),
         }

@@ -4,4 +4,5 @@
 
 mod minilm;
 mod tiny;
+mod tiny_bert;
 mod util;

@@ -15,7 +15,7 @@ use tokenizers::pre_tokenizers::whitespace::Whitespace;
 use crate::util::{Server, assert_close, assert_same_json, pipeline, post, samples, values};
 
 /// No digits: the judge's `Score: N` pattern can never match what this model writes.
-const VOCABULARY: [&str; 30] = [
+pub const VOCABULARY: [&str; 30] = [
     "unk",
     "eos",
     "yes",
@@ -54,7 +54,7 @@ const KV_HEADS: usize = 2;
 const INTERMEDIATE: usize = 32;
 
 /// A deterministic generator (SplitMix64), so every run writes the same weights.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
     fn next(&mut self) -> f32 {
@@ -66,7 +66,7 @@ impl Rng {
         (z >> 40) as f32 / (1u64 << 24) as f32 - 0.5
     }
 
-    fn tensor(&mut self, shape: &[usize], scale: f32, offset: f32) -> Tensor {
+    pub fn tensor(&mut self, shape: &[usize], scale: f32, offset: f32) -> Tensor {
         let count: usize = shape.iter().product();
         let values: Vec<f32> = (0..count).map(|_| offset + scale * self.next()).collect();
         Tensor::from_vec(values, shape, &Device::Cpu).unwrap()
@@ -125,6 +125,11 @@ fn write_qwen2(dir: &Path, classifier: bool, seed: u64) {
     }
     candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).unwrap();
 
+    write_tokenizer(dir);
+}
+
+/// A WordLevel tokenizer over [`VOCABULARY`], split on whitespace and punctuation.
+pub fn write_tokenizer(dir: &Path) {
     let word_level = WordLevel::builder()
         .vocab(
             VOCABULARY
