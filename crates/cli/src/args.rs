@@ -52,6 +52,13 @@ pub enum Command {
     Serve(crate::commands::serve::ServeArgs),
     /// Reward-hack detection: flags with category, confidence and evidence per trajectory (`eval`: measure it).
     Detect(crate::commands::detect::DetectArgs),
+    /// Serve a local Hugging Face checkpoint on CPU with the OpenAI-compatible / vLLM routes the model kinds call
+    /// (needs a build with `--features local-models`).
+    #[command(
+        name = "serve-model",
+        after_help = "Example:\n  assay serve-model --model ./all-MiniLM-L6-v2 --bind 127.0.0.1:8001"
+    )]
+    ServeModel(crate::commands::serve_model::ServeModelArgs),
 }
 
 /// `assay score`.

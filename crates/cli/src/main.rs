@@ -40,5 +40,6 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Report(args) => commands::report::run(&args),
         args::Command::Serve(args) => commands::serve::run(&args),
         args::Command::Detect(args) => commands::detect::run(&args),
+        args::Command::ServeModel(args) => commands::serve_model::run(&args),
     }
 }

@@ -15,7 +15,8 @@ use crate::{ModelError, ResponseCache};
 /// How to reach and pace one endpoint.
 #[derive(Debug, Clone)]
 pub struct EndpointConfig {
-    /// Base URL, e.g. `http://127.0.0.1:8000/v1`.
+    /// Base URL, e.g. `http://127.0.0.1:8000/v1`, or `local:DIR` for a checkpoint run in this process (cargo
+    /// feature `local-models`).
     pub base_url: String,
     /// Sent as `Authorization: Bearer <key>` when set.
     pub api_key: Option<String>,
@@ -77,6 +78,8 @@ pub struct Endpoint {
     batch_size: usize,
     slots: Arc<Semaphore>,
     cache: Option<Arc<ResponseCache>>,
+    #[cfg(feature = "local-models")]
+    local: Option<Arc<crate::local::LocalModel>>,
 }
 
 /// One attempt's outcome.
@@ -90,6 +93,20 @@ impl Endpoint {
     /// Opens the cache (if any) and sets up the limits.
     pub fn new(config: EndpointConfig) -> Result<Self, ModelError> {
         let cache = config.cache.as_deref().map(ResponseCache::open).transpose()?;
+        #[cfg(feature = "local-models")]
+        let local = match config.base_url.strip_prefix(LOCAL_SCHEME) {
+            Some(dir) => Some(
+                crate::local::LocalModel::shared(std::path::Path::new(dir))
+                    .map_err(|err| ModelError::Local(err.to_string()))?,
+            ),
+            None => None,
+        };
+        #[cfg(not(feature = "local-models"))]
+        if config.base_url.starts_with(LOCAL_SCHEME) {
+            return Err(ModelError::Local(
+                "`local:` endpoints need the in-process models; rebuild with `--features local-models`".into(),
+            ));
+        }
         Ok(Self {
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             api_key: config.api_key,
@@ -99,6 +116,8 @@ impl Endpoint {
             batch_size: config.batch_size.max(1),
             slots: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
             cache,
+            #[cfg(feature = "local-models")]
+            local,
         })
     }
 
@@ -234,6 +253,10 @@ impl Endpoint {
             url: url.to_owned(),
             message: err.to_string(),
         })?;
+        #[cfg(feature = "local-models")]
+        if let Some(model) = &self.local {
+            return self.send_local(model.clone(), url, body.clone()).await;
+        }
         let deadline = Instant::now() + self.timeout;
         let timed_out = || ModelError::Deadline {
             url: url.to_owned(),
@@ -264,6 +287,28 @@ impl Endpoint {
                 }
             }
         }
+    }
+
+    /// Answers in this process, on the blocking pool, with the code `assay serve-model` serves over HTTP.
+    #[cfg(feature = "local-models")]
+    async fn send_local(
+        &self,
+        model: Arc<crate::local::LocalModel>,
+        url: &str,
+        body: Value,
+    ) -> Result<Value, ModelError> {
+        let route = url
+            .strip_prefix(&self.base_url)
+            .and_then(crate::local::Route::from_path)
+            .ok_or_else(|| ModelError::Local(format!("{url}: not a route a local model answers")))?;
+        let answer = tokio::task::spawn_blocking(move || crate::local::answer(&model, route, &body))
+            .await
+            .map_err(|err| ModelError::Local(format!("{url}: model task failed: {err}")))?;
+        answer.map_err(|err| ModelError::Status {
+            url: url.to_owned(),
+            status: err.status,
+            body: err.message,
+        })
     }
 
     async fn attempt(&self, url: &str, body: &Value, remaining: Duration) -> Result<Attempt, ModelError> {
@@ -332,6 +377,9 @@ impl Endpoint {
         })
     }
 }
+
+/// The `endpoint` prefix of an in-process model: `local:DIR`.
+pub const LOCAL_SCHEME: &str = "local:";
 
 /// The cache key of a request: URL and exact JSON body (the API key travels in a header and is never part of it).
 fn cache_key(url: &str, body: &Value) -> String {

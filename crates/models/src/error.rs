@@ -40,6 +40,9 @@ pub enum ModelError {
         /// What is missing or malformed.
         message: String,
     },
+    /// An in-process (`local:`) model could not be loaded or run.
+    #[error("local model: {0}")]
+    Local(String),
     /// The on-disk cache failed.
     #[error("response cache: {0}")]
     Cache(String),

@@ -11,6 +11,7 @@ pub mod math;
 pub mod report;
 pub mod score;
 pub mod serve;
+pub mod serve_model;
 
 /// Sizes rayon's global pool once; later calls keep the first size.
 pub fn init_threads(threads: Option<usize>) {

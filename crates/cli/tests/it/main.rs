@@ -7,4 +7,5 @@ mod examples;
 mod math;
 mod score;
 mod serve;
+mod serve_model;
 mod util;

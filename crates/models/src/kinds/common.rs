@@ -113,10 +113,14 @@ pub(crate) fn parse<P: serde::de::DeserializeOwned>(
 }
 
 fn resolve(keys: CommonKeys, default_template: &str, extra_slots: &[&str]) -> Result<Common, KeyError> {
-    if !(keys.endpoint.starts_with("http://") || keys.endpoint.starts_with("https://")) {
+    let local = keys.endpoint.starts_with(crate::endpoint::LOCAL_SCHEME);
+    if !(local || keys.endpoint.starts_with("http://") || keys.endpoint.starts_with("https://")) {
         return Err(KeyError::new(
             "endpoint",
-            format!("`{}` is not an http:// or https:// URL", keys.endpoint),
+            format!(
+                "`{}` is not an http:// or https:// URL, nor local:DIR (a checkpoint run in-process)",
+                keys.endpoint
+            ),
         ));
     }
     let api_key = match &keys.api_key_env {
@@ -149,7 +153,7 @@ fn resolve(keys: CommonKeys, default_template: &str, extra_slots: &[&str]) -> Re
         batch_size: keys.batch_size,
         cache: keys.cache,
     })
-    .map_err(|err| KeyError::new("cache", err.to_string()))?;
+    .map_err(|err| KeyError::new(if local { "endpoint" } else { "cache" }, err.to_string()))?;
     Ok(Common {
         endpoint,
         model: keys.model,

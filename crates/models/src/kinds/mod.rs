@@ -1,6 +1,8 @@
 //! The pipeline kinds of this crate.
 
 mod common;
+#[cfg(feature = "local-models")]
+mod embedding_similarity;
 mod judge;
 mod likelihood;
 mod model_ensemble;
@@ -65,6 +67,12 @@ pub fn catalog() -> Vec<Kind<RewardFactory>> {
             model_ensemble,
             "several model rewards aggregated per sample: mean | median | min | mean_minus_std"
         ),
+        #[cfg(feature = "local-models")]
+        Kind {
+            name: "embedding_similarity",
+            summary: "cosine between completion and reference sentence embeddings from a local BERT checkpoint",
+            build: embedding_similarity::build,
+        },
     ]
 }
 
