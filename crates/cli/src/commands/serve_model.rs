@@ -91,31 +91,11 @@ pub fn run(args: &ServeModelArgs) -> anyhow::Result<ExitCode> {
             model.name(),
             have.join(", ")
         );
-        assay_models::local::serve(model, listener, args.max_concurrency, shutdown_signal())
+        assay_models::local::serve(model, listener, args.max_concurrency, super::serve::shutdown_signal())
             .await
             .context("serving")?;
         eprintln!("assay serve-model: stopped");
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Ctrl-C or SIGTERM.
-#[cfg(feature = "local-models")]
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
 }

