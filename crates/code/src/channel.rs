@@ -5,7 +5,7 @@
 //! (`SandboxConfig::extra_ro_binds`; connecting to a socket needs no write access to the mount). The
 //! directory is root-owned with mode 0711: candidates (an unprivileged uid) can traverse it but not list
 //! it, so a socket is reachable only by whoever knows its 128-bit random name, which is given to one job
-//! on its stdin. The checker accepts one connection and unlinks the socket at once.
+//! only. The checker accepts one connection and unlinks the socket at once.
 
 use std::fs;
 use std::io::{self, Read};

@@ -51,6 +51,8 @@ pub(crate) struct CheckerServer {
     responses: ChildStdout,
     workdir: PathBuf,
     reusable: bool,
+    /// The sandbox pool lane whose CPU this server is pinned to (`None`: not pinned).
+    lane: Option<usize>,
 }
 
 impl CheckerServer {
@@ -87,10 +89,25 @@ impl CheckerServer {
             responses,
             workdir,
             reusable: true,
+            lane: None,
         };
         match server.read_frame(Instant::now() + STARTUP)? {
             Read::Frame(Frame { ready: true, .. }) => Ok(server),
             _ => Err(HarnessError::Checker("checker did not report ready".into())),
+        }
+    }
+
+    /// The lane this server is pinned to.
+    pub fn lane(&self) -> Option<usize> {
+        self.lane
+    }
+
+    /// Moves the server to lane `lane`'s CPU (`cpu`; `None` when the pool does not pin lanes).
+    pub fn pin(&mut self, lane: usize, cpu: Option<usize>) {
+        if let Some(cpu) = cpu
+            && assay_sandbox::pin_process(self.child.id(), cpu)
+        {
+            self.lane = Some(lane);
         }
     }
 
@@ -99,14 +116,25 @@ impl CheckerServer {
         self.reusable && matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// Sends one sample's check; returns once its socket is listening.
-    pub fn begin(&mut self, request: &serde_json::Value) -> Result<(), HarnessError> {
+    /// Sends one sample's check without waiting for its socket: the sandbox job starts meanwhile (its
+    /// driver retries connecting until the socket listens), so the checker and the sandbox child get
+    /// ready in parallel. Read the answer with [`CheckerServer::listening`].
+    pub fn send(&mut self, request: &serde_json::Value) -> Result<(), HarnessError> {
         let raw = request.to_string().into_bytes();
         let len = u32::try_from(raw.len()).map_err(|_| HarnessError::Checker("tests larger than 4 GiB".into()))?;
         self.requests.write_all(&len.to_le_bytes())?;
         self.requests.write_all(&raw)?;
         self.requests.flush()?;
-        match self.read_frame(Instant::now() + STARTUP)? {
+        Ok(())
+    }
+
+    /// Whether the check sent last got its socket listening (`Err`: it could not, or the server died).
+    pub fn listening(&mut self) -> Result<(), HarnessError> {
+        let answer = self.read_frame(Instant::now() + STARTUP);
+        if !matches!(answer, Ok(Read::Frame(Frame { listening: true, .. }))) {
+            self.reusable = false;
+        }
+        match answer? {
             Read::Frame(Frame { listening: true, .. }) => Ok(()),
             Read::Frame(Frame { error: Some(error), .. }) => Err(HarnessError::Checker(error)),
             Read::Closed => Err(HarnessError::Checker("checker server died".into())),

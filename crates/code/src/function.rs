@@ -3,8 +3,8 @@
 //!
 //! Per sample: a warm trusted checker server (`python3 -I -S` on the host, see `checker.rs`) binds a Unix
 //! socket with a random name in the channel directory and runs the check itself, given the tests and the
-//! prefix, never the candidate's code. Rust then runs one sandbox job: the driver,
-//! which reads the socket path and the candidate program from its stdin, connects, loads the program and
+//! prefix, never the candidate's code. Rust then runs one sandbox job: the preloaded driver,
+//! handed the socket path and the candidate program (`Program::Preload`), connects, loads the program and
 //! serves calls. The checker binds the entry point to a proxy and runs `check(proxy)`; each call is
 //! encoded (copies of the arguments), executed in the sandbox, and its plain-data result decoded and
 //! re-validated on the trusted side. The verdict is the checker's: whether `check` returned normally.
@@ -82,7 +82,8 @@ impl Harness {
     /// Runs `check(candidate)` for one sample. `Err` only for failures that are not the candidate's
     /// (sandbox, checker, broken tests); everything the candidate can cause is a non-passing verdict.
     pub fn run_function(&self, case: &FunctionCase<'_>) -> Result<FunctionVerdict, HarnessError> {
-        let _slot = self.slot();
+        let slot = self.slot();
+        let lane = slot.lane();
         let started = Instant::now();
         let socket_path = self.channel().new_socket_path()?;
         let _socket = RemoveOnDrop(socket_path.clone());
@@ -93,25 +94,27 @@ impl Harness {
             "tests": case.tests,
             "timeout_s": (case.limits.wall + Duration::from_secs(1)).as_secs_f64(),
         });
-        let mut checker = self.take_checker()?;
-        if checker.begin(&request).is_err() {
+        let mut checker = self.take_checker(lane)?;
+        if checker.send(&request).is_err() {
             // An idle server may have died since it was last used: one retry on a fresh one.
-            checker = self.take_checker()?;
-            checker.begin(&request)?;
+            checker = self.take_checker(lane)?;
+            checker.send(&request)?;
         }
 
         let header = serde_json::json!({"socket": socket_path, "entry_point": case.entry_point});
-        let mut stdin = header.to_string().into_bytes();
-        stdin.push(b'\n');
-        stdin.extend_from_slice(case.program.as_bytes());
+        let mut payload = header.to_string().into_bytes();
+        payload.push(b'\n');
+        payload.extend_from_slice(case.program.as_bytes());
         let job = Job {
-            program: Program::Python(crate::harness::DRIVER_JOB.to_owned()),
-            stdin,
+            program: Program::Preload(payload),
+            stdin: Vec::new(),
             files: case.files.to_vec(),
             limits: case.limits.clone(),
         };
         let deadline = started + case.limits.wall + CHECKER_GRACE;
-        let ran = self.pool().run(&job);
+        let ran = self.pool().run_on_lane(lane, &job);
+        // The checker's first answer has long been waiting: its socket listened (or it could not bind).
+        checker.listening()?;
         // If the candidate never connected (its job failed before the driver ran), the check still waits
         // for it: connecting and hanging up ends that wait at once. Otherwise the socket is already gone.
         drop(UnixStream::connect(&socket_path));

@@ -14,8 +14,6 @@ use crate::slots::{Slot, Slots};
 const CODEC: &str = include_str!("python/codec.py");
 const DRIVER: &str = include_str!("python/driver.py");
 const CHECKER: &str = include_str!("python/checker.py");
-/// The program of a function-test job: the driver itself is preloaded in every sandbox fork server.
-pub(crate) const DRIVER_JOB: &str = "import sandbox_preload\nsandbox_preload.run()\n";
 
 /// Time the trusted checker gets beyond the candidate's wall deadline to finish and write its verdict.
 pub(crate) const CHECKER_GRACE: Duration = Duration::from_secs(5);
@@ -86,18 +84,30 @@ impl Harness {
         &self.channel
     }
 
-    /// An idle trusted checker server, started if none is idle (at most one per concurrent check).
-    pub(crate) fn take_checker(&self) -> Result<CheckerServer, HarnessError> {
+    /// An idle trusted checker server for a sample on lane `lane` (at most one per concurrent check):
+    /// that lane's if idle, else another idle one moved to the lane's CPU, else a new one.
+    pub(crate) fn take_checker(&self, lane: usize) -> Result<CheckerServer, HarnessError> {
+        let cpu = self.pool.lane_cpu(lane);
         loop {
-            let idle = self.checkers.lock().unwrap_or_else(PoisonError::into_inner).pop();
-            match idle {
-                Some(mut server) => {
-                    if server.is_alive() {
-                        return Ok(server);
-                    }
-                }
-                None => return CheckerServer::start(&self.python, &self.checker),
+            let idle = {
+                let mut checkers = self.checkers.lock().unwrap_or_else(PoisonError::into_inner);
+                let position = checkers
+                    .iter()
+                    .position(|server| server.lane() == Some(lane))
+                    .or_else(|| checkers.len().checked_sub(1));
+                position.map(|position| checkers.swap_remove(position))
+            };
+            let mut server = match idle {
+                Some(server) => server,
+                None => CheckerServer::start(&self.python, &self.checker)?,
+            };
+            if !server.is_alive() {
+                continue;
             }
+            if cpu.is_some() && server.lane() != Some(lane) {
+                server.pin(lane, cpu);
+            }
+            return Ok(server);
         }
     }
 

@@ -80,7 +80,7 @@ const COMPILE_TIME: Duration = Duration::from_secs(20);
 impl Harness {
     /// Runs every test of `case`. `Err` only for sandbox failures (never the candidate's fault).
     pub fn run_io(&self, case: &IoCase<'_>) -> Result<Vec<IoTestResult>, HarnessError> {
-        let _slot = self.slot();
+        let slot = self.slot();
         let job_for_test: Box<dyn Fn(&IoTest) -> Job> = match case.language {
             Language::Python => Box::new(|test: &IoTest| {
                 with_files(Job::python(case.program), case.files)
@@ -88,7 +88,7 @@ impl Harness {
                     .with_limits(case.limits.clone())
             }),
             Language::C | Language::Cpp => {
-                let binary = match self.compile(case)? {
+                let binary = match self.compile(case, slot.lane())? {
                     Ok(binary) => binary,
                     Err(failure) => return Ok(vec![failure; case.tests.len()]),
                 };
@@ -105,7 +105,7 @@ impl Harness {
         let mut results = Vec::with_capacity(case.tests.len());
         for test in case.tests {
             let started = Instant::now();
-            let result = match self.pool().run(&job_for_test(test)) {
+            let result = match self.pool().run_on_lane(slot.lane(), &job_for_test(test)) {
                 Ok(outcome) => judge(&outcome, test, case.comparison),
                 Err(error) if error.is_input_error() => IoTestResult {
                     status: TestStatus::InvalidFiles,
@@ -120,7 +120,7 @@ impl Harness {
     }
 
     /// Compiles C/C++ in the sandbox; the inner `Err` is a compile failure charged to the candidate.
-    fn compile(&self, case: &IoCase<'_>) -> Result<Result<Vec<u8>, IoTestResult>, HarnessError> {
+    fn compile(&self, case: &IoCase<'_>, lane: usize) -> Result<Result<Vec<u8>, IoTestResult>, HarnessError> {
         let (compiler, source, flags) = match case.language {
             Language::Cpp => ("/usr/bin/g++", "main.cpp", "-O2 -std=gnu++17"),
             _ => ("/usr/bin/gcc", "main.c", "-O2 -std=gnu17"),
@@ -139,7 +139,7 @@ impl Harness {
             .with_file(source, case.program.as_bytes())
             .with_limits(limits);
         let started = Instant::now();
-        let outcome = match self.pool().run(&job) {
+        let outcome = match self.pool().run_on_lane(lane, &job) {
             Ok(outcome) => outcome,
             Err(error) if error.is_input_error() => {
                 return Ok(Err(IoTestResult {

@@ -40,7 +40,7 @@ impl Harness {
         calls: &[Value],
         limits: &Limits,
     ) -> Result<Vec<CallOutcome>, HarnessError> {
-        let _slot = self.slot();
+        let slot = self.slot();
         let marker = format!("@assay-probe-{}@", random_hex(16)?);
         let header = json!({"entry_point": entry_point, "marker": marker, "calls": calls});
         let mut stdin = header.to_string().into_bytes();
@@ -52,7 +52,7 @@ impl Harness {
             files: Vec::new(),
             limits: limits.clone(),
         };
-        let outcome = self.pool().run(&job)?;
+        let outcome = self.pool().run_on_lane(slot.lane(), &job)?;
         let stdout = outcome.stdout_text();
         let mut results: Vec<Option<CallOutcome>> = vec![None; calls.len()];
         let mut load_error = None;

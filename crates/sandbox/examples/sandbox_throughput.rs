@@ -117,7 +117,9 @@ fn main() -> Result<(), SandboxError> {
     let fresh_interpreter = measure(&programs, total, workers, &|job| {
         let source = match &job.program {
             assay_sandbox::Program::Python(source) => source.clone(),
-            assay_sandbox::Program::Exec(_) => unreachable!("measure builds Python jobs"),
+            assay_sandbox::Program::Exec(_) | assay_sandbox::Program::Preload(_) => {
+                unreachable!("measure builds Python jobs")
+            }
         };
         let exec = Job::exec([python.as_str(), "-I", "-S", "main.py"]).with_file("main.py", source);
         exec_pool.run(&exec).map(|o| o.status)

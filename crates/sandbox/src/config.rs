@@ -26,6 +26,12 @@ pub struct SandboxConfig {
     /// harness's helper code (e.g. assay-code's call driver) costs nothing per job. It must only define
     /// things: it runs in the server, outside the per-job limits and seccomp filter.
     pub preload: Option<String>,
+    /// Pins pool worker `i` (its fork server and every job it forks) to the `i`-th CPU this process may
+    /// use, round-robin, so that a sample's hand-offs stay on one CPU (see `Pool::run_on_lane`). Applies
+    /// only to pools with at least one worker per allowed CPU (the default size), so that smaller pools do
+    /// not all crowd onto the first CPUs. Turn it off when other heavy work shares those CPUs and the
+    /// scheduler should be free to move workers away from it.
+    pub pin_workers: bool,
 }
 
 impl Default for SandboxConfig {
@@ -39,6 +45,7 @@ impl Default for SandboxConfig {
             startup_timeout: Duration::from_secs(20),
             supervision_grace: Duration::from_secs(5),
             preload: None,
+            pin_workers: true,
         }
     }
 }

@@ -7,6 +7,10 @@ use crate::{Limits, SandboxError};
 pub enum Program {
     /// Python source, executed as `__main__` by a child forked from the warm interpreter (no exec).
     Python(String),
+    /// Bytes handed to `sandbox_preload.run(payload)` (see [`SandboxConfig::preload`](crate::SandboxConfig)) in a
+    /// child forked from the warm interpreter, which then counts as the program. For harnesses whose preloaded
+    /// helper loads the untrusted code itself: the child compiles no wrapper program and reads no stdin file.
+    Preload(Vec<u8>),
     /// A command executed with `execve` inside the sandbox (absolute path as seen inside, e.g. a
     /// compiled binary placed in the working directory is `/box/work/<name>`).
     Exec(Vec<String>),
@@ -101,14 +105,16 @@ impl Job {
 
     /// The body read by the forked child: u32 meta length, JSON meta, then the blobs.
     pub(crate) fn encode_body(&self) -> Vec<u8> {
-        let (argv, source): (Option<&Vec<String>>, &[u8]) = match &self.program {
-            Program::Python(source) => (None, source.as_bytes()),
-            Program::Exec(argv) => (Some(argv), &[]),
+        let (argv, source, preload): (Option<&Vec<String>>, &[u8], bool) = match &self.program {
+            Program::Python(source) => (None, source.as_bytes(), false),
+            Program::Preload(payload) => (None, payload, true),
+            Program::Exec(argv) => (Some(argv), &[], false),
         };
         let mut blobs: Vec<&[u8]> = vec![source, &self.stdin];
         blobs.extend(self.files.iter().map(|(_, content)| content.as_slice()));
         let meta = serde_json::json!({
             "argv": argv,
+            "preload": preload,
             "blobs": blobs.iter().map(|blob| blob.len()).collect::<Vec<_>>(),
             "files": self.files.iter().map(|(path, _)| path).collect::<Vec<_>>(),
         });

@@ -19,6 +19,7 @@
 // block with a SAFETY comment.
 #![allow(unsafe_code)]
 
+mod affinity;
 mod config;
 mod error;
 mod fetch;
@@ -33,6 +34,7 @@ mod protocol;
 mod sandbox;
 mod worker;
 
+pub use affinity::pin_process;
 pub use config::SandboxConfig;
 pub use error::SandboxError;
 pub use fetch::{FetchFiles, FetchedFiles};

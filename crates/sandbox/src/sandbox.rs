@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::launch::LaunchPlan;
 use crate::layout::{Interpreter, plan};
 use crate::worker::Worker;
-use crate::{Job, Outcome, SandboxConfig, SandboxError};
+use crate::{Job, Outcome, Program, SandboxConfig, SandboxError};
 
 /// Everything needed to start sandboxed fork servers, computed once.
 pub(crate) struct Prepared {
@@ -54,6 +54,11 @@ impl Sandbox {
     /// Validates `job` against the limits and this sandbox's tmpfs size.
     pub(crate) fn validate(&self, job: &Job) -> Result<(), SandboxError> {
         job.validate()?;
+        if matches!(job.program, Program::Preload(_)) && self.prepared.config.preload.is_none() {
+            return Err(SandboxError::InvalidProgram(
+                "a Preload program needs SandboxConfig::preload (a module defining run(payload))",
+            ));
+        }
         let total: u64 = job.files.iter().map(|(_, content)| content.len() as u64).sum();
         if total > self.prepared.config.box_bytes / 2 {
             return Err(SandboxError::InvalidFile {
@@ -67,7 +72,7 @@ impl Sandbox {
     /// Runs `job` in a brand-new sandbox (new namespaces, new interpreter), then tears it down.
     pub fn run_cold(&self, job: &Job) -> Result<Outcome, SandboxError> {
         self.validate(job)?;
-        let mut worker = Worker::start(&self.prepared)?;
+        let mut worker = Worker::start(&self.prepared, 0, None)?;
         worker.execute(job, self.prepared.config.supervision_grace)
     }
 

@@ -7,8 +7,9 @@
 #                                      "output"}) then the raw body (body_len bytes).
 #   The body is read by the forked CHILD, never by this server, so the server's memory never holds candidate
 #   code, stdin or files that a later child could scrape out of the inherited heap.
-#   body = u32 meta_len + JSON meta {"argv": [...] | null, "blobs": [len...], "files": [path...]} + blobs
-#          (blob 0 = python source, blob 1 = stdin, blob 2.. = file contents, in "files" order).
+#   body = u32 meta_len + JSON meta {"argv": [...] | null, "preload": bool, "blobs": [len...], "files": [path...]}
+#          + blobs (blob 0 = python source, or with "preload" the payload for sandbox_preload.run(payload);
+#          blob 1 = stdin; blob 2.. = file contents, in "files" order).
 #   server -> rust : frame(JSON response) + stdout bytes + stderr bytes (lengths in the response) + the bytes of
 #                    the files read back (header "fetch": [path...], "fetch_bytes": budget; response
 #                    "fetched": [[path, len]...]); a response with "fatal": true is the server's last (it exits;
@@ -54,6 +55,7 @@ import marshal  # noqa: F401
 
 REQ = os.dup(0)
 RESP = os.dup(1)
+# fds 0 and 1 become /dev/null below; a child keeps that stdin unless its job has stdin bytes.
 _null = os.open("/dev/null", os.O_RDWR)
 os.dup2(_null, 0)
 os.dup2(_null, 1)
@@ -64,6 +66,13 @@ WORK = "/box/work"
 TMP = "/box/tmp"
 IO = "/box/io"
 CHILD_SETUP_FAILED = 111
+CHILD_ENVIRONMENT = (
+    ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+    ("HOME", WORK),
+    ("TMPDIR", "/tmp"),
+    ("LANG", "C.UTF-8"),
+    ("PYTHONHASHSEED", "0"),
+)
 
 libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
@@ -86,6 +95,15 @@ for _hex in sys.argv[2:]:
 
 libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+# The children's environment and umask, set once here and inherited: per child, os.environ's Python-level
+# MutableMapping code (and, through update(), an uncached ABC check that walked Mapping's subclass tree)
+# touched hundreds of copy-on-write pages. Rust's LD_BIND_NOW has done its work (the loader read it at
+# start-up; later dlopens keep binding eagerly) and leaves with the rest, so candidates never see it.
+os.environ.clear()
+for _name, _value in CHILD_ENVIRONMENT:
+    os.environ[_name] = _value
+os.umask(0o022)
 
 
 def read_exact(fd, n):
@@ -344,13 +362,15 @@ def child_setup(header, status_w):
     source, stdin_data, contents = blobs[0], blobs[1], blobs[2:]
 
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    fd = os.open(IO + "/stdin", flags, 0o600)
-    write_all(fd, stdin_data)
-    os.close(fd)
-    fd = os.open(IO + "/stdin", os.O_RDONLY)
-    os.unlink(IO + "/stdin")
-    os.dup2(fd, 0)
-    os.close(fd)
+    if stdin_data:
+        fd = os.open(IO + "/stdin", flags, 0o600)
+        write_all(fd, stdin_data)
+        os.close(fd)
+        fd = os.open(IO + "/stdin", os.O_RDONLY)
+        os.unlink(IO + "/stdin")
+        os.dup2(fd, 0)
+        os.close(fd)
+    # Otherwise fd 0 stays the server's /dev/null.
     for target, name in ((1, "stdout"), (2, "stderr")):
         fd = os.open(IO + "/" + name, flags | os.O_APPEND, 0o600)
         os.dup2(fd, target)
@@ -359,7 +379,6 @@ def child_setup(header, status_w):
     os.setgroups([])
     os.setresgid(CHILD_ID, CHILD_ID, CHILD_ID)
     os.setresuid(CHILD_ID, CHILD_ID, CHILD_ID)
-    os.umask(0o022)
     os.chdir(WORK)
     for rel, content in zip(meta["files"], contents):
         parent = os.path.dirname(rel)
@@ -380,11 +399,7 @@ def child_setup(header, status_w):
     ):
         limits = value if isinstance(value, tuple) else (value, value)
         resource.setrlimit(kind, limits)
-    os.environ.clear()
-    os.environ.update(
-        PATH="/usr/local/bin:/usr/bin:/bin", HOME=WORK, TMPDIR="/tmp", LANG="C.UTF-8", PYTHONHASHSEED="0"
-    )
-    return meta.get("argv"), source
+    return meta.get("argv"), meta.get("preload"), source
 
 
 def serve():
@@ -464,7 +479,7 @@ def restrict_self():
 restrict_self()
 _header, _status_w = serve()
 try:
-    _argv, _source = child_setup(_header, _status_w)
+    _argv, _preload, _source = child_setup(_header, _status_w)
     os.write(_status_w, b"R")
     os.close(_status_w)
 except BaseException as _error:
@@ -497,11 +512,11 @@ def _exit_status(exit_request):
     return 1
 
 
-def _run_candidate(source):
-    """Runs the candidate as `python3 main.py` would, but ends with os._exit: a full interpreter
-    finalisation in a forked child costs ~50 ms (it frees the whole inherited heap); what a program
-    can observe of it (non-daemon threads joined, atexit handlers, flushed streams, exit status,
-    traceback on stderr) is reproduced here."""
+def _run_candidate(source, preload):
+    """Runs the candidate as `python3 main.py` would (or, for a preload job, `sandbox_preload.run(source)`),
+    but ends with os._exit: a full interpreter finalisation in a forked child costs ~50 ms (it frees the
+    whole inherited heap); what a program can observe of it (non-daemon threads joined, atexit handlers,
+    flushed streams, exit status, traceback on stderr) is reproduced here."""
     sys.argv = ["main.py"]
     module = types.ModuleType("__main__")
     module.__builtins__ = builtins
@@ -509,7 +524,10 @@ def _run_candidate(source):
     module.__cached__ = None
     sys.modules["__main__"] = module
     try:
-        exec(compile(source.decode("utf-8", "surrogateescape"), "main.py", "exec"), module.__dict__)
+        if preload:
+            sys.modules["sandbox_preload"].run(source)
+        else:
+            exec(compile(source.decode("utf-8", "surrogateescape"), "main.py", "exec"), module.__dict__)
         status = 0
     except SystemExit as exit_request:
         status = _exit_status(exit_request)
@@ -533,4 +551,4 @@ def _run_candidate(source):
 
 
 del _argv
-_run_candidate(_source)
+_run_candidate(_source, _preload)

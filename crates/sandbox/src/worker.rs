@@ -25,10 +25,12 @@ pub(crate) struct Worker {
     responses: ChildStdout,
     diagnostics: File,
     healthy: bool,
+    lane: usize,
 }
 
 impl Worker {
-    pub fn start(prepared: &Arc<Prepared>) -> Result<Self, SandboxError> {
+    /// Starts the server of pool lane `lane`, pinned with every job it forks to `cpu` when given.
+    pub fn start(prepared: &Arc<Prepared>, lane: usize, cpu: Option<usize>) -> Result<Self, SandboxError> {
         let (diag_read, diag_write): (OwnedFd, OwnedFd) = pipe2(OFlag::O_CLOEXEC).map_err(std::io::Error::from)?;
         let mut command = Command::new(&prepared.interpreter.executable);
         command
@@ -38,14 +40,25 @@ impl Worker {
             .env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("LANG", "C.UTF-8")
+            // Every symbol resolved once in the server: with lazy binding each forked job resolved (and
+            // copy-on-write faulted the GOT pages of) the libc/libpython functions it was first to call.
+            // Jobs clear their environment, so neither the candidate nor an exec'd program sees this.
+            .env("LD_BIND_NOW", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(diag_write));
         let plan = Arc::clone(prepared);
-        // SAFETY: the hook runs between fork and exec; `launch::enter` only makes async-signal-safe
-        // system calls on the plan, which was fully built (allocated) before the fork.
+        let pin = cpu.and_then(crate::affinity::single);
+        // SAFETY: the hook runs between fork and exec; `sched_setaffinity` and `launch::enter` only make
+        // async-signal-safe system calls on data (the CPU set, the plan) fully built before the fork.
         unsafe {
-            command.pre_exec(move || crate::launch::enter(&plan.plan));
+            command.pre_exec(move || {
+                if let Some(set) = &pin {
+                    // Best effort: an unpinned server still works.
+                    let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), set);
+                }
+                crate::launch::enter(&plan.plan)
+            });
         }
         let spawned = command.spawn();
         drop(command);
@@ -73,6 +86,7 @@ impl Worker {
             responses,
             diagnostics,
             healthy: true,
+            lane,
         };
         let deadline = Instant::now() + prepared.config.startup_timeout;
         match read_frame::<_, Ready>(&mut worker.responses, deadline) {
@@ -82,6 +96,10 @@ impl Worker {
             ))),
             Err(error) => Err(worker.failure(error)),
         }
+    }
+
+    pub fn lane(&self) -> usize {
+        self.lane
     }
 
     pub fn is_healthy(&self) -> bool {

@@ -1,12 +1,16 @@
 # Assay function-test driver: runs INSIDE the sandbox (appended to codec.py), untrusted once the candidate
-# is loaded. Each fork server loads it once as `sandbox_preload` (SandboxConfig::preload); a job runs
-# `run()`, which reads one JSON header line and the candidate program from stdin, connects to the trusted
-# checker's socket, loads the program, then serves call requests until the checker closes the connection.
+# is loaded. Each fork server loads it once as `sandbox_preload` (SandboxConfig::preload); a job
+# (Program::Preload) calls `run(payload)` with one JSON header line and the candidate program, which connects to
+# the trusted checker's socket, loads the program, then serves call requests until the checker closes the
+# connection.
 # Nothing it sends is believed: the checker re-validates every message (see codec.py).
 import _socket  # the C module: `socket` would cost ~5 ms of imports (enum, selectors) per job
 import builtins
 import os
 import sys
+import time
+
+CONNECT_PATIENCE_S = 5.0
 
 
 def _describe(error):
@@ -16,11 +20,29 @@ def _describe(error):
         return "Exception", "(unprintable exception)"
 
 
-def _serve():
-    header = json.loads(sys.stdin.buffer.readline())
-    program = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    sock.connect(header["socket"])
+def _connect(path):
+    """Rust starts this job without waiting for the checker to listen (both get ready in parallel): until
+    the socket exists and listens, connecting is retried with a growing pause, for a few seconds at most."""
+    pause, waited = 0.0001, 0.0
+    while True:
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+            return sock
+        except (FileNotFoundError, ConnectionRefusedError):
+            sock.close()
+            if waited >= CONNECT_PATIENCE_S:
+                raise
+        time.sleep(pause)
+        waited += pause
+        pause = min(pause * 2, 0.005)
+
+
+def _serve(payload):
+    header, program = payload.split(b"\n", 1)
+    header = json.loads(header)
+    program = program.decode("utf-8", "surrogateescape")
+    sock = _connect(header["socket"])
     sys.path.insert(0, os.getcwd())
     namespace = {"__name__": "__candidate__", "__builtins__": builtins}
     try:
@@ -44,7 +66,7 @@ def _serve():
         send_message(sock, reply)
 
 
-def run():
-    _serve()
+def run(payload):
+    _serve(payload)
     sys.stdout.flush()
     os._exit(0)
