@@ -53,9 +53,11 @@ fn main() -> ExitCode {
             files: &[],
             limits: &limits,
         };
-        harness
-            .run_function(&case)
-            .is_ok_and(|verdict| verdict.status == TestStatus::Passed)
+        let verdict = harness.run_function(&case);
+        if body.is_none() && !matches!(&verdict, Ok(v) if v.status == TestStatus::Passed) {
+            println!("FAILED {}: {:?}", text("task_id"), verdict);
+        }
+        verdict.is_ok_and(|verdict| verdict.status == TestStatus::Passed)
     };
     let started = Instant::now();
     for problem in problems.iter().take(workers) {

@@ -171,11 +171,13 @@ def remove_tree(top):
 
 
 def wipe_dirs():
-    for name in os.listdir("/box"):
-        if name.startswith(".wipe-"):
-            remove_tree("/box/" + name)
+    # No ".wipe-*" leftovers to look for: remove_tree finishes what it renames, or raises, and a failed
+    # wipe is fatal (the server exits before another job).
     for path in (WORK, TMP):
-        remove_tree(path)
+        try:
+            os.rmdir(path)  # the common case: the job left its directories empty
+        except OSError:
+            remove_tree(path)
     for name in os.listdir(IO):
         os.unlink(os.path.join(IO, name))
 
@@ -276,13 +278,16 @@ def fetch_files(paths, budget):
     return listed, buffers
 
 
+POLLER = select.poll()
+
+
 def supervise(pid, status_r, header):
     started = time.monotonic()
     deadline = started + header["wall_ms"] / 1000.0
     pidfd = os.pidfd_open(pid)
-    poller = select.poll()
     # Only the child's exit is waited for: its setup status (a few bytes, far below the pipe's capacity) is
     # read once it is gone, so the child's status writes do not wake this server.
+    poller = POLLER
     poller.register(pidfd, select.POLLIN)
     setup = b""
     timed_out = False
@@ -295,6 +300,7 @@ def supervise(pid, status_r, header):
     _, status, usage = os.wait4(pid, 0)
     wall_ms = (time.monotonic() - started) * 1000.0
     kill_everyone_else()
+    poller.unregister(pidfd)
     os.close(pidfd)
     os.set_blocking(status_r, False)
     try:
@@ -429,76 +435,6 @@ def serve():
                 os._exit(1)
 
 
-# A typical small program, compiled and run once here: the parser, the compiler and typing build caches
-# and allocator pools lazily, and without this every forked child would build them again in freshly
-# copied pages (measured: ~2x the CPU of a child that loads a HumanEval-sized program).
-_WARM_UP = """
-from typing import Dict, List, Optional, Tuple
-
-
-def warm(xs: List[int], table: Dict[str, float], pair: Tuple[int, ...], name: Optional[str] = None) -> List[int]:
-    \"\"\"A docstring, as prompts have.\"\"\"
-    seen = {x: str(x) for x in xs}
-    return sorted((x * 2 for x in xs if x % 3 != 1), reverse=True) + [len(seen), len(table), len(pair)]
-
-
-class Warm:
-    pass
-
-
-assert warm([1, 2, 3], {"a": 1.0}, (1,)) == [6, 4, 3, 1, 1]
-"""
-exec(compile(_WARM_UP, "warm_up.py", "exec"), {"__name__": "__warm_up__"})
-del _WARM_UP
-
-# The embedding harness's trusted helper code (SandboxConfig::preload), loaded once for every child.
-if PRELOAD:
-    _preload = types.ModuleType("sandbox_preload")
-    _preload.__file__ = "sandbox_preload.py"
-    sys.modules["sandbox_preload"] = _preload
-    exec(compile(PRELOAD, "sandbox_preload.py", "exec"), _preload.__dict__)
-    del _preload
-del PRELOAD
-
-# Everything loaded so far goes to the permanent GC generation: collections in a child then never walk
-# (and so never copy-on-write) the server's objects.
-gc.collect()
-gc.freeze()
-
-
-def restrict_self():
-    """no_new_privs and the seccomp filters, on this server and so on every child it forks (inherited across
-    fork and exec, and impossible to remove)."""
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
-    for prog, _ in FILTERS:
-        if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "PR_SET_SECCOMP")
-
-
-restrict_self()
-_header, _status_w = serve()
-try:
-    _argv, _preload, _source = child_setup(_header, _status_w)
-    os.write(_status_w, b"R")
-    os.close(_status_w)
-except BaseException as _error:
-    try:
-        os.write(_status_w, b"E" + repr(_error).encode("utf-8", "replace")[:2000])
-    finally:
-        os._exit(CHILD_SETUP_FAILED)
-del _header, _status_w, FILTERS, SCRATCH
-if _argv is not None:
-    try:
-        # Python ignores SIGPIPE and SIGXFSZ; an exec'd program gets the default dispositions.
-        for _signal in (signal.SIGPIPE, signal.SIGXFSZ):
-            signal.signal(_signal, signal.SIG_DFL)
-        os.execve(_argv[0], _argv, os.environ)
-    except OSError as _error:
-        os.write(2, ("exec failed: %r\n" % (_error,)).encode())
-        os._exit(127)
-
-
 def _exit_status(exit_request):
     code = exit_request.code
     if code is None:
@@ -550,5 +486,79 @@ def _run_candidate(source, preload):
     os._exit(status)
 
 
-del _argv
-_run_candidate(_source, _preload)
+def child_main(header, status_w):
+    """The forked child: sets itself up, then runs its job; never returns. Defined (like everything the
+    child runs) before the server freezes its heap, so no child builds these functions again."""
+    try:
+        argv, preload, source = child_setup(header, status_w)
+        os.write(status_w, b"R")
+        os.close(status_w)
+    except BaseException as error:
+        try:
+            os.write(status_w, b"E" + repr(error).encode("utf-8", "replace")[:2000])
+        finally:
+            os._exit(CHILD_SETUP_FAILED)
+    if argv is not None:
+        try:
+            # Python ignores SIGPIPE and SIGXFSZ; an exec'd program gets the default dispositions.
+            for number in (signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(number, signal.SIG_DFL)
+            os.execve(argv[0], argv, os.environ)
+        except OSError as error:
+            os.write(2, ("exec failed: %r\n" % (error,)).encode())
+            os._exit(127)
+    _run_candidate(source, preload)
+
+
+# A typical small program, compiled and run once here: the parser, the compiler and typing build caches
+# and allocator pools lazily, and without this every forked child would build them again in freshly
+# copied pages (measured: ~2x the CPU of a child that loads a HumanEval-sized program).
+_WARM_UP = """
+from typing import Dict, List, Optional, Tuple
+
+
+def warm(xs: List[int], table: Dict[str, float], pair: Tuple[int, ...], name: Optional[str] = None) -> List[int]:
+    \"\"\"A docstring, as prompts have.\"\"\"
+    seen = {x: str(x) for x in xs}
+    return sorted((x * 2 for x in xs if x % 3 != 1), reverse=True) + [len(seen), len(table), len(pair)]
+
+
+class Warm:
+    pass
+
+
+assert warm([1, 2, 3], {"a": 1.0}, (1,)) == [6, 4, 3, 1, 1]
+"""
+exec(compile(_WARM_UP, "warm_up.py", "exec"), {"__name__": "__warm_up__"})
+del _WARM_UP
+
+# The embedding harness's trusted helper code (SandboxConfig::preload), loaded once for every child.
+if PRELOAD:
+    _preload = types.ModuleType("sandbox_preload")
+    _preload.__file__ = "sandbox_preload.py"
+    sys.modules["sandbox_preload"] = _preload
+    exec(compile(PRELOAD, "sandbox_preload.py", "exec"), _preload.__dict__)
+    del _preload
+del PRELOAD
+
+# Everything loaded so far goes to the permanent GC generation: collections in a child then never walk
+# (and so never copy-on-write) the server's objects.
+gc.collect()
+# Free heap pages go back to the kernel: fewer page-table entries for every fork to copy and every job's
+# exit to tear down (~0.5 MiB here).
+libc.malloc_trim(0)
+gc.freeze()
+
+
+def restrict_self():
+    """no_new_privs and the seccomp filters, on this server and so on every child it forks (inherited across
+    fork and exec, and impossible to remove)."""
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
+    for prog, _ in FILTERS:
+        if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "PR_SET_SECCOMP")
+
+
+restrict_self()
+child_main(*serve())

@@ -294,7 +294,26 @@ _STREAMS = (sys.stdin, sys.stdout, sys.stderr)
 _BUILTINS = dict(builtins.__dict__)
 _RECURSION_LIMIT = sys.getrecursionlimit()
 _WORKDIR = os.getcwd()
-_HANDLERS = {number: signal.getsignal(number) for number in signal.valid_signals() if signal.getsignal(number) is not None}
+# The dispositions that matter to this server and its checks (alarms, timers, termination, pipes and
+# file-size signals). Comparing all ~60 took ~65 µs per check, and nothing sends the others to this
+# server (Rust stops it with SIGKILL; sandboxed candidates cannot signal it).
+_HANDLERS = {
+    number: signal.getsignal(number)
+    for number in (
+        signal.SIGALRM,
+        signal.SIGVTALRM,
+        signal.SIGPROF,
+        signal.SIGINT,
+        signal.SIGTERM,
+        signal.SIGHUP,
+        signal.SIGUSR1,
+        signal.SIGUSR2,
+        signal.SIGPIPE,
+        signal.SIGXFSZ,
+        signal.SIGXCPU,
+        signal.SIGCHLD,
+    )
+}
 
 
 def _restore():
@@ -329,8 +348,13 @@ def _serve():
         meta = json.loads(raw)
         try:
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            listener.bind(meta["socket"])
-            os.chmod(meta["socket"], 0o666)
+            # The socket must appear with its final mode: the candidate (another uid) may already be trying
+            # to connect, and would be refused for good by a socket it cannot write to.
+            umask = os.umask(0o111)
+            try:
+                listener.bind(meta["socket"])
+            finally:
+                os.umask(umask)
             listener.listen(1)
         except OSError as error:
             _send({"error": "cannot prepare the check: %r" % (error,)})

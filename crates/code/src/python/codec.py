@@ -150,17 +150,32 @@ def _recv_exact(sock, n):
     return b"".join(chunks)
 
 
+# A typical message (a call, a small return value) arrives whole in one read, header included.
+FIRST_READ = 8192
+
+
 def recv_message(sock):
-    """One JSON message, or None at end of stream. Raises PlainDataError on oversized or malformed frames."""
-    head = _recv_exact(sock, 4)
-    if head is None:
+    """One JSON message, or None at end of stream. Raises PlainDataError on oversized or malformed frames,
+    and on bytes beyond the message: the peers take turns, so nothing may follow a message unasked."""
+    data = sock.recv(FIRST_READ)
+    if not data:
         return None
-    (length,) = struct.unpack(">I", head)
+    if len(data) < 4:
+        rest = _recv_exact(sock, 4 - len(data))
+        if rest is None:
+            return None
+        data += rest
+    (length,) = struct.unpack(">I", data[:4])
     if length > MAX_FRAME:
         raise PlainDataError("frame of %d bytes exceeds %d" % (length, MAX_FRAME))
-    raw = _recv_exact(sock, length)
-    if raw is None:
-        return None
+    if len(data) > 4 + length:
+        raise PlainDataError("bytes after a message, before it was answered")
+    raw = data[4:]
+    if len(raw) < length:
+        rest = _recv_exact(sock, length - len(raw))
+        if rest is None:
+            return None
+        raw += rest
     try:
         return json.loads(raw.decode("utf-8", "surrogatepass"))
     except (ValueError, RecursionError):
