@@ -3,9 +3,9 @@
 //!
 //! Per sample: a warm trusted checker server (`python3 -I -S` on the host, see `checker.rs`) binds a Unix
 //! socket with a random name in the channel directory and runs the check itself, given the tests and the
-//! prefix, never the candidate's code. Rust then runs one sandbox job: the preloaded driver,
-//! handed the socket path and the candidate program (`Program::Preload`), connects, loads the program and
-//! serves calls. The checker binds the entry point to a proxy and runs `check(proxy)`; each call is
+//! prefix, never the candidate's code. Meanwhile (without waiting for the socket) Rust runs one sandbox
+//! job: the preloaded driver, handed the socket path and the candidate program (`Program::Preload`),
+//! connects (retrying until the socket listens), loads the program and serves calls. The checker binds the entry point to a proxy and runs `check(proxy)`; each call is
 //! encoded (copies of the arguments), executed in the sandbox, and its plain-data result decoded and
 //! re-validated on the trusted side. The verdict is the checker's: whether `check` returned normally.
 

@@ -8,7 +8,7 @@ use assay_core::{
     BatchContext, Component, KeyError, Kind, Registry, Reward, RewardError, RewardFactory, RewardFuture, RewardResults,
     RewardSpec, Sample,
 };
-use assay_sandbox::Limits;
+use assay_sandbox::{Limits, SandboxConfig};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -95,6 +95,10 @@ pub struct CodeParams {
     /// Sandbox workers (default: one per core).
     #[serde(default)]
     pub workers: Option<usize>,
+    /// Pin each worker, and the trusted checker serving it, to one CPU (when there is at least one
+    /// worker per CPU); `false` leaves placement to the scheduler (e.g. beside other heavy work).
+    #[serde(default = "pin_workers")]
+    pub pin_workers: bool,
     /// I/O tests: `uniform` (fraction passed) or `difficulty` (VeRPO-style: test weights from the pass
     /// rates within the sample's group, see [`difficulty_weighted`]).
     #[serde(default = "weighting")]
@@ -134,6 +138,10 @@ fn rel_tol() -> f64 {
 }
 fn abs_tol() -> f64 {
     1e-9
+}
+
+fn pin_workers() -> bool {
+    true
 }
 
 /// The code reward. The sandbox pool is started on first use and stopped when the reward is dropped.
@@ -208,7 +216,13 @@ impl CodeReward {
 
     fn harness(&self) -> Result<&Harness, RewardError> {
         self.harness
-            .get_or_init(|| Harness::new(self.params.workers).map_err(|error| error.to_string()))
+            .get_or_init(|| {
+                let config = SandboxConfig {
+                    pin_workers: self.params.pin_workers,
+                    ..SandboxConfig::default()
+                };
+                Harness::with_config(config, self.params.workers).map_err(|error| error.to_string())
+            })
             .as_ref()
             .map_err(|message| RewardError::Failed(format!("sandbox_error: the code sandbox cannot start: {message}")))
     }

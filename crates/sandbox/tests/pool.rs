@@ -102,3 +102,54 @@ fn preloaded_code_is_in_every_child_and_one_child_cannot_change_it_for_the_next(
         "no preload configured, yet the module exists"
     );
 }
+
+/// CPUs the job's process may run on, as the job itself sees them.
+fn job_cpus(pool: &Pool, lane: usize) -> String {
+    let outcome = pool
+        .run_on_lane(lane, &python("import os\nprint(sorted(os.sched_getaffinity(0)))"))
+        .unwrap();
+    assert_eq!(outcome.status, Status::Passed, "{outcome:?}");
+    outcome.stdout_text().trim().to_owned()
+}
+
+#[test]
+fn lanes_pin_jobs_to_one_cpu_only_when_every_cpu_has_a_worker() {
+    let cpus: Vec<usize> = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0))
+        .map(|set| {
+            (0..nix::sched::CpuSet::count())
+                .filter(|&cpu| set.is_set(cpu).unwrap_or(false))
+                .collect()
+        })
+        .unwrap();
+    let all = format!("{cpus:?}");
+    let config = |host_uid_base, pin_workers| SandboxConfig {
+        host_uid_base,
+        pin_workers,
+        ..SandboxConfig::default()
+    };
+
+    let full = Pool::new(common::sandbox_with(config(1_300_000_300, true)), Some(cpus.len())).unwrap();
+    for lane in 0..cpus.len() {
+        if cpus.len() > 1 {
+            assert_eq!(full.lane_cpu(lane), Some(cpus[lane]));
+            assert_eq!(job_cpus(&full, lane), format!("[{}]", cpus[lane]), "lane {lane}");
+        } else {
+            // One CPU: nothing to spread, nothing pinned.
+            assert_eq!(full.lane_cpu(lane), None);
+            assert_eq!(job_cpus(&full, lane), all);
+        }
+    }
+    drop(full);
+
+    let unpinned = Pool::new(common::sandbox_with(config(1_300_000_400, false)), Some(cpus.len())).unwrap();
+    assert_eq!(unpinned.lane_cpu(0), None);
+    assert_eq!(job_cpus(&unpinned, 0), all);
+    drop(unpinned);
+
+    // A pool smaller than the machine is left to the scheduler (pinned, it would crowd onto the first CPUs).
+    if cpus.len() > 1 {
+        let small = Pool::new(common::sandbox_with(config(1_300_000_500, true)), Some(cpus.len() - 1)).unwrap();
+        assert_eq!(small.lane_cpu(0), None);
+        assert_eq!(job_cpus(&small, 0), all);
+    }
+}
