@@ -5,9 +5,10 @@
 //! socket with a random name in the channel directory and runs the check itself, given the tests and the
 //! prefix, never the candidate's code. Meanwhile (without waiting for the socket) Rust runs one sandbox
 //! job: the preloaded driver, handed the socket path and the candidate program (`Program::Preload`),
-//! connects (retrying until the socket listens), loads the program and serves calls. The checker binds the entry point to a proxy and runs `check(proxy)`; each call is
-//! encoded (copies of the arguments), executed in the sandbox, and its plain-data result decoded and
-//! re-validated on the trusted side. The verdict is the checker's: whether `check` returned normally.
+//! connects (retrying until the socket listens), loads the program and serves calls. The checker binds
+//! the entry point to a proxy and runs `check(proxy)`; each call is encoded (copies of the arguments),
+//! executed in the sandbox, and its plain-data result decoded and re-validated on the trusted side. The
+//! verdict is the checker's: whether `check` returned normally.
 
 use std::fs;
 use std::os::unix::net::UnixStream;

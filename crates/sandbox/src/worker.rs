@@ -42,7 +42,8 @@ impl Worker {
             .env("LANG", "C.UTF-8")
             // Every symbol resolved once in the server: with lazy binding each forked job resolved (and
             // copy-on-write faulted the GOT pages of) the libc/libpython functions it was first to call.
-            // Jobs clear their environment, so neither the candidate nor an exec'd program sees this.
+            // The server replaces its environment with the children's at start-up, so neither the candidate
+            // nor an exec'd program sees this.
             .env("LD_BIND_NOW", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -12,14 +12,14 @@
 # dataset code cannot reach another sample's candidate. Limits stay per check: a wall deadline (SIGALRM,
 # then Rust kills the server as a backstop), RLIMIT_CPU re-armed for each check, and address space, file
 # size and descriptor limits on the server. Shared interpreter state that dataset code may change (streams,
-# builtins, recursion limit, working directory, signal handlers) is restored after each check; a server
-# that timed out, grew threads, descriptors or memory, or served MAX_CHECKS checks retires (Rust starts a
-# fresh one), which also bounds what dataset code that patches shared modules can carry over.
+# builtins, recursion limit, working directory, the handlers of the signals that matter) is restored after
+# each check; a server that timed out, grew threads, descriptors or memory, or served MAX_CHECKS checks
+# retires (Rust starts a fresh one), which also bounds what dataset code that patches shared modules can
+# carry over.
 import builtins
 import gc
 import os
 import resource
-import select
 import signal
 import socket
 import sys
@@ -359,8 +359,8 @@ def _serve():
         except OSError as error:
             _send({"error": "cannot prepare the check: %r" % (error,)})
             continue
-        # The candidate may connect as soon as the socket listens (the connection waits in the backlog),
-        # so Rust starts the sandbox job while this server runs the check.
+        # Rust has started the sandbox job already (its driver retries connecting until this socket
+        # listens; the connection then waits in the backlog until the check accepts it).
         _send({"listening": True})
         verdict = _run_check(meta, listener)
         served += 1
