@@ -172,20 +172,16 @@ impl CheckerServer {
     /// One frame, unless `deadline` passes or the server closes its pipe first.
     fn read_frame(&mut self, deadline: Instant) -> Result<Read, HarnessError> {
         let mut head = [0u8; 4];
-        match read_exact_by(&mut self.responses, &mut head, deadline)? {
-            Read::Frame(()) => {}
-            Read::Late => return Ok(Read::Late),
-            Read::Closed => return Ok(Read::Closed),
+        if let Some(stopped) = read_exact_by(&mut self.responses, &mut head, deadline)?.stopped() {
+            return Ok(stopped);
         }
         let len = u32::from_le_bytes(head) as usize;
         if len > MAX_FRAME {
             return Err(HarnessError::Checker(format!("oversized checker frame ({len} bytes)")));
         }
         let mut payload = vec![0u8; len];
-        match read_exact_by(&mut self.responses, &mut payload, deadline)? {
-            Read::Frame(()) => {}
-            Read::Late => return Ok(Read::Late),
-            Read::Closed => return Ok(Read::Closed),
+        if let Some(stopped) = read_exact_by(&mut self.responses, &mut payload, deadline)?.stopped() {
+            return Ok(stopped);
         }
         serde_json::from_slice(&payload)
             .map(Read::Frame)
@@ -200,6 +196,17 @@ enum Read<T = Frame> {
     Late,
     /// The server closed its pipe (it exited).
     Closed,
+}
+
+impl Read<()> {
+    /// Why a read stopped short (`None`: the buffer was filled), for any frame type.
+    fn stopped<T>(self) -> Option<Read<T>> {
+        match self {
+            Read::Frame(()) => None,
+            Read::Late => Some(Read::Late),
+            Read::Closed => Some(Read::Closed),
+        }
+    }
 }
 
 impl Drop for CheckerServer {
