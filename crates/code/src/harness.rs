@@ -104,7 +104,7 @@ impl Harness {
             if !server.is_alive() {
                 continue;
             }
-            if cpu.is_some() && server.lane() != Some(lane) {
+            if server.lane() != Some(lane) {
                 server.pin(lane, cpu);
             }
             return Ok(server);

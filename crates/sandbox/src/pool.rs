@@ -24,7 +24,8 @@ struct Slots {
 pub struct Pool {
     sandbox: Sandbox,
     size: usize,
-    lane_cpus: Vec<usize>,
+    /// The CPUs lanes are pinned to, round-robin (empty: not pinned).
+    pinned_cpus: Vec<usize>,
     slots: Mutex<Slots>,
     freed: Condvar,
 }
@@ -33,7 +34,7 @@ impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pool")
             .field("size", &self.size)
-            .field("lane_cpus", &self.lane_cpus)
+            .field("pinned_cpus", &self.pinned_cpus)
             .finish()
     }
 }
@@ -45,15 +46,11 @@ impl Pool {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
             .max(1);
         let cpus = crate::affinity::allowed_cpus();
-        let lane_cpus = if sandbox.prepared.config.pin_workers && cpus.len() > 1 && size >= cpus.len() {
-            (0..size).map(|lane| cpus[lane % cpus.len()]).collect()
-        } else {
-            Vec::new()
-        };
+        let pinned = sandbox.prepared.config.pin_workers && cpus.len() > 1 && size >= cpus.len();
         let mut pool = Self {
             sandbox,
             size,
-            lane_cpus,
+            pinned_cpus: if pinned { cpus } else { Vec::new() },
             slots: Mutex::new(Slots {
                 idle: Vec::new(),
                 missing: Vec::new(),
@@ -74,10 +71,8 @@ impl Pool {
 
     /// The CPU that lane `lane`'s server and jobs are pinned to (`None`: workers are not pinned).
     pub fn lane_cpu(&self, lane: usize) -> Option<usize> {
-        if self.lane_cpus.is_empty() {
-            return None;
-        }
-        self.lane_cpus.get(lane % self.lane_cpus.len()).copied()
+        let count = self.pinned_cpus.len();
+        (count > 0).then(|| self.pinned_cpus[lane % count])
     }
 
     /// Servers currently started and idle (for tests and metrics).
