@@ -102,12 +102,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             config.bind
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
+    server_runtime()?.block_on(async {
         let server = Server::bind(pipeline.clone(), config.clone())
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -122,6 +117,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The async runtime of `assay serve` and `assay serve-model`: two threads are plenty for HTTP, the scoring
+/// itself runs elsewhere.
+pub(crate) fn server_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// Ctrl-C or SIGTERM (also ends `assay serve-model`).

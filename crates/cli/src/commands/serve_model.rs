@@ -58,6 +58,7 @@ pub fn run(args: &ServeModelArgs) -> anyhow::Result<ExitCode> {
     }
     let model = LocalModel::shared(&args.model).with_context(|| format!("loading {}", args.model.display()))?;
     let capabilities = model.capabilities().to_vec();
+    let have: Vec<&str> = capabilities.iter().map(|c| c.name()).collect();
     let wanted = match args.kind {
         ModelKind::Auto => None,
         ModelKind::Embedding => Some(Capability::Embedding),
@@ -67,7 +68,6 @@ pub fn run(args: &ServeModelArgs) -> anyhow::Result<ExitCode> {
     if let Some(wanted) = wanted
         && !capabilities.contains(&wanted)
     {
-        let have: Vec<&str> = capabilities.iter().map(|c| c.name()).collect();
         bail!(
             "{} is not a {} model (it supports: {})",
             args.model.display(),
@@ -75,17 +75,11 @@ pub fn run(args: &ServeModelArgs) -> anyhow::Result<ExitCode> {
             have.join(", ")
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
+    super::serve::server_runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         let address = listener.local_addr()?;
-        let have: Vec<&str> = capabilities.iter().map(|c| c.name()).collect();
         eprintln!(
             "assay serve-model: `{}` ({}) on http://{address} (use endpoint = \"http://{address}/v1\")",
             model.name(),
