@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::mock::{Mock, chat_text, echo_completions, user_message};
-use crate::util::{registry, samples};
+use crate::util::{read_jsonl, registry, samples};
 
 /// A stand-in for every route the examples call.
 fn any_model(path: &str, body: &Value, _: usize) -> (u16, Value) {
@@ -64,12 +64,7 @@ fn every_model_example_scores_against_a_mock_server() {
         let text = cache.replace_all(&text, cache_line.as_str());
         let pipeline = assay_core::Pipeline::from_toml(&text, &config, &registry())
             .unwrap_or_else(|err| panic!("{}: {err}", config.display()));
-        let records: Vec<Value> = std::fs::read_to_string(config.with_extension("jsonl"))
-            .unwrap()
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let records = read_jsonl(&config.with_extension("jsonl"));
         let scores = pipeline.score(&samples(&records));
         assert_eq!(scores.len(), records.len());
         for score in &scores {

@@ -4,7 +4,7 @@
 use assay_models::local::LocalModel;
 use serde_json::{Value, json};
 
-use crate::util::{Server, minilm_dir, post, samples};
+use crate::util::{Server, minilm_dir, post, read_jsonl, samples};
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -94,12 +94,7 @@ fn embedding_similarity_example_ranks_paraphrases_first() {
     );
     let text = model_line.replace(&text, format!("model_dir = \"{}\"", minilm_dir().display()).as_str());
     let pipeline = assay_core::Pipeline::from_toml(&text, &config, &crate::util::registry()).unwrap();
-    let records: Vec<Value> = std::fs::read_to_string(config.with_extension("jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = read_jsonl(&config.with_extension("jsonl"));
     let scores = pipeline.score(&samples(&records));
     assert_eq!(scores.len(), records.len());
     let rewards: Vec<f64> = scores.iter().map(|s| s.reward.unwrap()).collect();

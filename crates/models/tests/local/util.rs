@@ -4,30 +4,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use assay_core::{Pipeline, Registry, Sample, Score};
+use assay_core::Score;
 use assay_models::local::LocalModel;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-pub fn registry() -> Registry {
-    let mut registry = Registry::builtin();
-    assay_models::register(&mut registry);
-    registry
-}
-
-/// A one-reward pipeline of `kind` with `keys` (TOML lines) pointing at `endpoint`.
-pub fn pipeline(kind: &str, endpoint: &str, keys: &str) -> Pipeline {
-    let text =
-        format!("name = \"t\"\n[[reward]]\nname = \"m\"\nkind = \"{kind}\"\nendpoint = \"{endpoint}\"\n{keys}\n");
-    Pipeline::from_toml(&text, Path::new("test.toml"), &registry()).unwrap_or_else(|e| panic!("{e}\n{text}"))
-}
-
-pub fn samples(records: &[Value]) -> Vec<Sample> {
-    records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Sample::from_record(i, r.as_object().cloned().unwrap_or_else(Map::new), "group"))
-        .collect()
-}
+#[path = "../common/pipelines.rs"]
+mod pipelines;
+pub use pipelines::{pipeline, read_jsonl, registry, samples};
 
 pub fn values(scores: &[Score]) -> Vec<f64> {
     scores
