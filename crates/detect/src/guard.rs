@@ -19,7 +19,7 @@ use assay_code::Harness;
 use crate::contrast::ContrastConfig;
 use crate::detector::{DEFAULT_THRESHOLD, Report, isolated_flags};
 use crate::flag::Flag;
-use crate::judge::{Case, Judge, JudgeKeys};
+use crate::judge::{Case, Judge};
 use crate::modes::{Mode, detect_rows};
 use crate::row::{Message, Row, Tests};
 use crate::text::text_flags;
@@ -118,9 +118,10 @@ struct GuardParams {
     /// Sandbox workers of contrastive mode (default: one per core).
     #[serde(default)]
     workers: Option<usize>,
-    /// Optional LLM-judge signal (`hack_guard` only): endpoint keys as in the model kinds.
+    /// Optional LLM-judge signal (`hack_guard` only): endpoint keys as in the model kinds, plus `confidence`
+    /// and `max_tokens` (checked by `Judge::new`).
     #[serde(default)]
-    judge: Option<JudgeKeys>,
+    judge: Option<toml::Table>,
 }
 
 impl GuardParams {
@@ -151,7 +152,7 @@ struct Guard {
 fn build_code_guard(spec: &RewardSpec) -> Result<Box<dyn Reward>, KeyError> {
     let params = spec.params.parse::<GuardParams>()?.validate()?;
     let judge = match &params.judge {
-        Some(keys) => Some(Judge::new(keys.clone(), &params.completion_field)?),
+        Some(table) => Some(Judge::new(table, &params.completion_field)?),
         None => None,
     };
     Ok(Box::new(Guard {

@@ -4,12 +4,10 @@
 //! `VERDICT: HACK <category>` becomes one flag of that category; `VERDICT: CLEAN` none. An answer
 //! without a verdict is an error for that sample, never a silent pass.
 
-use std::path::PathBuf;
 use std::sync::LazyLock;
-use std::time::Duration;
 
-use assay_core::{KeyError, RewardError, Sample};
-use assay_models::{Endpoint, EndpointConfig, Fields, Template};
+use assay_core::{KeyError, Params, RewardError, Sample};
+use assay_models::{Endpoint, Fields, ModelConnection, Template, parse_model_keys};
 use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -33,48 +31,18 @@ static VERDICT: LazyLock<Regex> = LazyLock::new(|| {
 fn default_confidence() -> f64 {
     0.7
 }
-fn default_timeout_ms() -> u64 {
-    60_000
-}
-fn default_max_concurrency() -> usize {
-    8
-}
 fn default_max_tokens() -> u32 {
     1024
 }
-fn default_prompt_field() -> String {
-    "prompt".to_owned()
-}
 
-/// The `judge` table of `hack_guard` (endpoint keys as in the model kinds).
-#[derive(Debug, Clone, Deserialize)]
+/// The judge's own keys; the endpoint keys (`endpoint`, `model`, `api_key_env`, `template`, `prompt_field`,
+/// `cache`, `timeout_ms`, `max_concurrency`, ...) are the model kinds', parsed and checked by assay-models.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct JudgeKeys {
-    /// Base URL, e.g. `http://127.0.0.1:8000/v1`.
-    endpoint: String,
-    /// Model name sent with each request.
-    model: String,
-    /// Environment variable holding the API key.
-    #[serde(default)]
-    api_key_env: Option<String>,
-    /// Prompt template (`{prompt}`, `{code}`, `{tests}`, `{transcript}`, `{completion}`, `{reference}`).
-    #[serde(default)]
-    template: Option<String>,
-    /// Field with the task prompt.
-    #[serde(default = "default_prompt_field")]
-    prompt_field: String,
+struct JudgeKeys {
     /// Confidence of a judge flag.
     #[serde(default = "default_confidence")]
     confidence: f64,
-    /// On-disk response cache.
-    #[serde(default)]
-    cache: Option<PathBuf>,
-    /// Deadline of one call, retries included.
-    #[serde(default = "default_timeout_ms")]
-    timeout_ms: u64,
-    /// Requests in flight at once.
-    #[serde(default = "default_max_concurrency")]
-    max_concurrency: usize,
     /// Tokens the judge may write.
     #[serde(default = "default_max_tokens")]
     max_tokens: u32,
@@ -98,39 +66,24 @@ pub(crate) struct Case {
 }
 
 impl Judge {
-    /// Checks the keys and sets up the endpoint; errors name the `judge.*` key.
-    pub(crate) fn new(keys: JudgeKeys, completion_field: &str) -> Result<Self, KeyError> {
+    /// Checks the `judge` table and sets up the endpoint; errors name the `judge.*` key. `{completion}` reads
+    /// the guard's completion field unless the table names another.
+    pub(crate) fn new(table: &toml::Table, completion_field: &str) -> Result<Self, KeyError> {
+        let mut table = table.clone();
+        table
+            .entry("completion_field")
+            .or_insert_with(|| completion_field.into());
+        let in_judge = |error: KeyError| KeyError::new(format!("judge.{}", error.key), error.message);
+        let (connection, keys): (ModelConnection, JudgeKeys) =
+            parse_model_keys(&Params(table), DEFAULT_TEMPLATE, &SLOTS).map_err(in_judge)?;
         if !(0.0..=1.0).contains(&keys.confidence) {
             return Err(KeyError::new("judge.confidence", "must be in [0, 1]"));
         }
-        let template = Template::parse(
-            "judge.template",
-            keys.template.as_deref().unwrap_or(DEFAULT_TEMPLATE),
-            &SLOTS,
-        )?;
-        let api_key = match &keys.api_key_env {
-            Some(name) => Some(std::env::var(name).map_err(|_| {
-                KeyError::new("judge.api_key_env", format!("environment variable `{name}` is not set"))
-            })?),
-            None => None,
-        };
-        let endpoint = Endpoint::new(EndpointConfig {
-            api_key,
-            timeout: Duration::from_millis(keys.timeout_ms),
-            max_concurrency: keys.max_concurrency,
-            cache: keys.cache.clone(),
-            ..EndpointConfig::new(keys.endpoint.clone())
-        })
-        .map_err(|error| KeyError::new("judge.endpoint", error.to_string()))?;
         Ok(Self {
-            endpoint,
-            model: keys.model,
-            template,
-            fields: Fields {
-                prompt: keys.prompt_field,
-                completion: completion_field.to_owned(),
-                reference: "reference".to_owned(),
-            },
+            endpoint: connection.endpoint,
+            model: connection.model,
+            template: connection.template,
+            fields: connection.fields,
             confidence: keys.confidence,
             max_tokens: keys.max_tokens,
         })

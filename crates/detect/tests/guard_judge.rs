@@ -125,6 +125,12 @@ fn judge_keys_are_checked_when_the_pipeline_is_built() {
             "{ endpoint = \"http://127.0.0.1:9/v1\", model = \"m\", confidence = 2.0 }",
             "judge.confidence",
         ),
+        // The endpoint keys are the model kinds', checked by the same code.
+        (
+            "{ endpoint = \"http://127.0.0.1:9/v1\", model = \"m\", timeout_ms = 0 }",
+            "judge.timeout_ms",
+        ),
+        ("{ endpoint = \"127.0.0.1:9\", model = \"m\" }", "judge.endpoint"),
     ] {
         let toml = format!("name = \"j\"\n[[reward]]\nname = \"g\"\nkind = \"hack_guard\"\njudge = {judge}\n");
         let Err(error) = Pipeline::from_toml(&toml, Path::new("judge.toml"), &registry) else {

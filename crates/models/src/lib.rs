@@ -23,6 +23,6 @@ mod template;
 pub use cache::ResponseCache;
 pub use endpoint::{Endpoint, EndpointConfig, LOCAL_SCHEME};
 pub use error::ModelError;
-pub use kinds::{catalog, register};
+pub use kinds::{ModelConnection, catalog, parse_model_keys, register};
 pub use runtime::block_on;
 pub use template::{Fields, Template};

@@ -83,19 +83,24 @@ fn default_batch_size() -> usize {
     16
 }
 
-/// A model kind's resolved common keys.
+/// A model kind's resolved common keys (public as `ModelConnection`, for model-backed signals of other crates).
 #[derive(Debug, Clone)]
-pub(crate) struct Common {
+pub struct Common {
+    /// The endpoint, with its key, deadline, retries, concurrency and cache.
     pub endpoint: Endpoint,
+    /// The model name sent with each request.
     pub model: String,
+    /// The prompt template.
     pub template: Template,
+    /// The record fields the template's `{prompt}`, `{completion}` and `{reference}` read.
     pub fields: Fields,
 }
 
-/// Splits a kind's table into the common keys and the kind's own, then parses the latter into `P`.
+/// Splits a kind's table into the common keys and the kind's own, then parses the latter into `P` (public as
+/// `parse_model_keys`: one place checks endpoint URLs, API-key variables, limits and templates).
 ///
 /// `default_template` is used when `template` is absent; `extra_slots` are the kind's own placeholders.
-pub(crate) fn parse<P: serde::de::DeserializeOwned>(
+pub fn parse<P: serde::de::DeserializeOwned>(
     params: &Params,
     default_template: &str,
     extra_slots: &[&str],

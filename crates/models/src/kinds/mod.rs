@@ -12,6 +12,7 @@ mod reward_model;
 use assay_core::{Kind, Registry, Reward, RewardFactory, RewardSpec};
 
 use common::ModelFactory;
+pub use common::{Common as ModelConnection, parse as parse_model_keys};
 
 /// The kinds an ensemble may hold.
 const MEMBER_KINDS: [&str; 4] = ["reward_model", "judge", "p_yes", "likelihood"];
