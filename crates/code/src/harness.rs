@@ -11,7 +11,7 @@ use crate::channel::ChannelDir;
 use crate::checker::CheckerServer;
 use crate::slots::{Slot, Slots};
 
-const CODEC: &str = include_str!("python/codec.py");
+const WIRE: &str = include_str!("python/wire.py");
 const DRIVER: &str = include_str!("python/driver.py");
 const CHECKER: &str = include_str!("python/checker.py");
 
@@ -51,7 +51,7 @@ impl Harness {
     pub fn with_config(mut config: SandboxConfig, workers: Option<usize>) -> Result<Self, HarnessError> {
         let channel = ChannelDir::create()?;
         config.extra_ro_binds.push(channel.path().to_path_buf());
-        config.preload = Some(format!("{CODEC}\n{DRIVER}"));
+        config.preload = Some(format!("{WIRE}\n{DRIVER}"));
         let sandbox = Sandbox::new(config)?;
         let python = sandbox.python().to_path_buf();
         let pool = Pool::new(sandbox, workers)?;
@@ -61,7 +61,7 @@ impl Harness {
             checkers: Mutex::new(Vec::new()),
             channel,
             python,
-            checker: format!("{CODEC}\n{CHECKER}"),
+            checker: format!("{WIRE}\n{CHECKER}"),
         })
     }
 

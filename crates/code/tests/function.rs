@@ -201,7 +201,7 @@ fn forged_or_malformed_frames_from_the_candidate_fail_the_call() {
         verdict.error.as_deref().unwrap_or("").contains("CandidateError"),
         "{verdict:?}"
     );
-    let pickled = "import json, struct, sys\ndef add(a, b):\n    raw = json.dumps({'return': ['pickle', 'gASVAAAAAAAAAACMCGJ1aWx0aW5zlIwEZXZhbJSTlC4=']}).encode()\n    sys._getframe(1).f_locals['sock'].sendall(struct.pack('>I', len(raw)) + raw)\n    import os\n    os._exit(0)\n";
+    let pickled = "import json, struct, sys\ndef add(a, b):\n    raw = json.dumps(['return', {'pickle': 'gASVAAAAAAAAAACMCGJ1aWx0aW5zlIwEZXZhbJSTlC4='}]).encode()\n    sys._getframe(1).f_locals['sock'].sendall(struct.pack('>I', len(raw)) + raw)\n    import os\n    os._exit(0)\n";
     let verdict = assert_fails(pickled, ADD_TESTS, "unknown tag");
     assert!(
         verdict.error.as_deref().unwrap_or("").contains("invalid data"),

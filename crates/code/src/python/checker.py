@@ -1,4 +1,4 @@
-# Assay function-test checker: TRUSTED, runs on the host (appended to codec.py), never inside the sandbox
+# Assay function-test checker: TRUSTED, runs on the host (appended to wire.py), never inside the sandbox
 # and never given the candidate's code. A warm, long-lived server: Rust sends one request per sample on fd 0
 # (u32 little-endian length + JSON {"socket", "entry_point", "prefix", "tests", "timeout_s"}); the server binds
 # the sample's Unix socket (the path is random and unguessable), answers {"listening": true}, then runs the
@@ -7,7 +7,7 @@
 # (null: the check did not finish before its deadline). The verdict is only whether `check` returned normally.
 #
 # Why no fork per check (a fork, its copy-on-write faults and its exit were ~40% of a HumanEval sample's
-# CPU): nothing of the candidate runs here, only plain data decoded by codec.py crosses, and each check gets
+# CPU): nothing of the candidate runs here, only plain data decoded by wire.py crosses, and each check gets
 # its own connection, proxy and namespace; the proxy is dead once its check ends, so a reference kept by
 # dataset code cannot reach another sample's candidate. Limits stay per check: a wall deadline (SIGALRM,
 # then Rust kills the server as a backstop), RLIMIT_CPU re-armed for each check, and address space, file
@@ -100,6 +100,8 @@ class _Connection:
         self.broken = None
 
     def request(self, message):
+        # Encoded first: arguments that are not plain data fail the test's call, not the connection.
+        frame = dump(message)
         if self.broken is not None:
             raise CandidateError(self.broken)
         remaining = self.deadline - time.monotonic()
@@ -107,11 +109,13 @@ class _Connection:
             self.fail("deadline passed")
         self.sock.settimeout(remaining)
         try:
-            send_message(self.sock, message)
+            self.sock.sendall(frame)
             reply = recv_message(self.sock)
         except socket.timeout:
             self.fail("candidate did not answer before the deadline")
-        except (OSError, PlainDataError) as error:
+        except PlainDataError as error:
+            self.fail("candidate returned invalid data: %s" % error)
+        except OSError as error:
             self.fail("candidate connection failed: %r" % (error,))
         if reply is None:
             self.fail("candidate process ended (exit, crash or timeout) during a call")
@@ -129,17 +133,11 @@ class _Connection:
 
 def _proxy(connection, name):
     def candidate(*args, **kwargs):
-        message = {"call": encode((args, kwargs))}
-        reply = connection.request(message)
-        if type(reply) is dict and len(reply) == 1:
-            if "return" in reply:
-                try:
-                    return decode(reply["return"])
-                except PlainDataError as error:
-                    connection.fail("candidate returned invalid data: %s" % error)
-            raised = reply.get("raise")
-            if type(raised) is list and len(raised) == 2 and all(type(x) is str for x in raised):
-                raise _exception(raised[0][:200], raised[1][:2000])
+        reply = connection.request(["call", args, kwargs])
+        if reply[0] == "return" and len(reply) == 2:
+            return reply[1]
+        if reply[0] == "raise" and len(reply) == 3 and type(reply[1]) is str and type(reply[2]) is str:
+            raise _exception(reply[1][:200], reply[2][:2000])
         connection.fail("candidate broke the call protocol")
 
     candidate.__name__ = candidate.__qualname__ = name or "candidate"
@@ -204,9 +202,9 @@ def _judge(meta, connection):
         hello = recv_message(sock)
     except (OSError, PlainDataError) as error:
         return {"passed": False, "error": "candidate did not load: %r" % (error,)}
-    if type(hello) is dict and type(hello.get("load_error")) is str:
-        return {"passed": False, "error": "candidate did not load: " + _tail(hello["load_error"])}
-    if hello != {"loaded": True}:
+    if hello is not None and hello[0] == "load_error" and len(hello) == 2 and type(hello[1]) is str:
+        return {"passed": False, "error": "candidate did not load: " + _tail(hello[1])}
+    if hello != ["loaded"]:
         return {"passed": False, "error": "candidate ended before loading or broke the protocol"}
 
     entry_point = meta.get("entry_point")
@@ -397,10 +395,8 @@ def check(candidate):
     exec(compile(source, "warm_up.py", "exec"), namespace)
 
     def local(*args, **kwargs):
-        call = json.loads(json.dumps({"call": encode((args, kwargs))}))
-        args, kwargs = decode(call["call"])
-        reply = json.loads(json.dumps({"return": encode(namespace["helper"](*args, **kwargs))}))
-        return decode(reply["return"])
+        _, args, kwargs = load(dump(["call", args, kwargs])[4:])
+        return load(dump(["return", namespace["helper"](*args, **kwargs)])[4:])[1]
 
     namespace["check"](local)
     try:

@@ -1,9 +1,9 @@
-# Assay function-test driver: runs INSIDE the sandbox (appended to codec.py), untrusted once the candidate
+# Assay function-test driver: runs INSIDE the sandbox (appended to wire.py), untrusted once the candidate
 # is loaded. Each fork server loads it once as `sandbox_preload` (SandboxConfig::preload); a job
 # (Program::Preload) calls `run(payload)` with one JSON header line and the candidate program, which connects to
 # the trusted checker's socket, loads the program, then serves call requests until the checker closes the
 # connection.
-# Nothing it sends is believed: the checker re-validates every message (see codec.py).
+# Nothing it sends is believed: the checker re-validates every message (see wire.py).
 import _socket  # the C module: `socket` would cost ~5 ms of imports (enum, selectors) per job
 import builtins
 import os
@@ -51,19 +51,19 @@ def _serve(payload):
         if not callable(function):
             raise TypeError("%s is not callable" % header["entry_point"])
     except BaseException as error:
-        send_message(sock, {"load_error": "%s: %s" % _describe(error)})
+        send_message(sock, ["load_error", "%s: %s" % _describe(error)])
         return
-    send_message(sock, {"loaded": True})
+    send_message(sock, ["loaded"])
     while True:
         request = recv_message(sock)
         if request is None:
             return
-        args, kwargs = decode(request["call"])
+        _, args, kwargs = request
         try:
-            reply = {"return": encode(function(*args, **kwargs))}
+            reply = dump(["return", function(*args, **kwargs)])
         except BaseException as error:
-            reply = {"raise": list(_describe(error))}
-        send_message(sock, reply)
+            reply = dump(["raise", *_describe(error)])
+        sock.sendall(reply)
 
 
 def run(payload):
