@@ -10,9 +10,8 @@ use serde::Deserialize;
 use crate::job::frame_len;
 use crate::{FetchFiles, Job, SandboxError};
 
-/// What the server reports about one execution.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+/// What the server reports about one execution (binary, `RESPONSE` in `server.py`).
+#[derive(Debug, Default)]
 pub(crate) struct Response {
     pub wall_ms: f64,
     pub cpu_ms: f64,
@@ -26,8 +25,83 @@ pub(crate) struct Response {
     pub stdout_total: u64,
     pub stderr_len: usize,
     pub stderr_total: u64,
-    /// Files read back after the run (path, length); their bytes follow stderr, in this order.
-    pub fetched: Vec<(String, usize)>,
+    /// Files read back after the run (index into the requested paths, length); their bytes follow stderr,
+    /// in this order.
+    pub fetched: Vec<(usize, usize)>,
+}
+
+/// Size of the fixed part of a response: `<ddQBiiBQQQQII`.
+const RESPONSE_FIXED: usize = 8 + 8 + 8 + 1 + 4 + 4 + 1 + 4 * 8 + 4 + 4;
+/// Size of one fetched-file entry: `<IQ`.
+const FETCHED_ENTRY: usize = 4 + 8;
+
+impl Response {
+    fn parse(frame: &[u8]) -> Result<Self, SandboxError> {
+        let mut fields = Fields { frame, at: 0 };
+        if frame.len() < RESPONSE_FIXED {
+            return Err(fields.malformed());
+        }
+        let wall_ms = f64::from_le_bytes(fields.take());
+        let cpu_ms = f64::from_le_bytes(fields.take());
+        let maxrss_kb = u64::from_le_bytes(fields.take());
+        let timed_out = fields.take::<1>()[0] != 0;
+        let exit_code = Some(i32::from_le_bytes(fields.take())).filter(|code| *code >= 0);
+        let signal = Some(i32::from_le_bytes(fields.take())).filter(|signal| *signal != 0);
+        let fatal = fields.take::<1>()[0] != 0;
+        let mut size = || usize::try_from(u64::from_le_bytes(fields.take())).unwrap_or(usize::MAX);
+        let (stdout_len, stdout_total, stderr_len, stderr_total) = (size(), size() as u64, size(), size() as u64);
+        let error_len = u32::from_le_bytes(fields.take()) as usize;
+        let fetched_count = u32::from_le_bytes(fields.take()) as usize;
+        let expected = RESPONSE_FIXED
+            .saturating_add(error_len)
+            .saturating_add(fetched_count.saturating_mul(FETCHED_ENTRY));
+        if frame.len() != expected {
+            return Err(fields.malformed());
+        }
+        let error = &frame[RESPONSE_FIXED..RESPONSE_FIXED + error_len];
+        fields.at = RESPONSE_FIXED + error_len;
+        let fetched = (0..fetched_count)
+            .map(|_| {
+                let index = u32::from_le_bytes(fields.take()) as usize;
+                let len = usize::try_from(u64::from_le_bytes(fields.take())).unwrap_or(usize::MAX);
+                (index, len)
+            })
+            .collect();
+        Ok(Self {
+            wall_ms,
+            cpu_ms,
+            maxrss_kb,
+            timed_out,
+            exit_code,
+            signal,
+            setup_error: (!error.is_empty()).then(|| String::from_utf8_lossy(error).into_owned()),
+            fatal,
+            stdout_len,
+            stdout_total,
+            stderr_len,
+            stderr_total,
+            fetched,
+        })
+    }
+}
+
+/// Reads fixed-size little-endian fields in order; the caller has checked the frame's length.
+struct Fields<'a> {
+    frame: &'a [u8],
+    at: usize,
+}
+
+impl Fields<'_> {
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        let mut bytes = [0u8; N];
+        bytes.copy_from_slice(&self.frame[self.at..self.at + N]);
+        self.at += N;
+        bytes
+    }
+
+    fn malformed(&self) -> SandboxError {
+        SandboxError::Server(format!("malformed response frame of {} bytes", self.frame.len()))
+    }
 }
 
 /// The server's first frame.
@@ -37,26 +111,33 @@ pub(crate) struct Ready {
     pub pid: i64,
 }
 
-/// Writes the header frame and the body of `job`.
+/// Writes the header frame (binary, `HEADER` in `server.py`) and the body of `job`.
 pub(crate) fn send_job(pipe: &mut impl Write, job: &Job, fetch: &FetchFiles) -> Result<(), SandboxError> {
     let body = job.encode_body();
     let limits = &job.limits;
-    let header = serde_json::json!({
-        "body_len": body.len(),
-        "wall_ms": limits.wall.as_millis() as u64,
-        "cpu_s": limits.cpu_seconds(),
-        "memory": limits.memory_bytes,
-        "nproc": limits.processes,
-        "fsize": limits.file_size_bytes,
-        "nofile": limits.open_files,
-        "output": limits.output_bytes,
-        "fetch": fetch.paths,
-        "fetch_bytes": fetch.max_bytes,
-    })
-    .to_string();
+    let numbers = [
+        body.len() as u64,
+        limits.wall.as_millis() as u64,
+        limits.cpu_seconds(),
+        limits.memory_bytes,
+        limits.processes,
+        limits.file_size_bytes,
+        limits.open_files,
+        limits.output_bytes as u64,
+        fetch.max_bytes as u64,
+    ];
+    let mut header = Vec::with_capacity(9 * 8 + 4 + fetch.paths.iter().map(|path| 4 + path.len()).sum::<usize>());
+    for number in numbers {
+        header.extend_from_slice(&number.to_le_bytes());
+    }
+    header.extend_from_slice(&frame_len(fetch.paths.len()).to_le_bytes());
+    for path in &fetch.paths {
+        header.extend_from_slice(&frame_len(path.len()).to_le_bytes());
+        header.extend_from_slice(path.as_bytes());
+    }
     let mut frame = Vec::with_capacity(4 + header.len());
     frame.extend_from_slice(&frame_len(header.len()).to_le_bytes());
-    frame.extend_from_slice(header.as_bytes());
+    frame.extend_from_slice(&header);
     pipe.write_all(&frame)?;
     pipe.write_all(&body)?;
     pipe.flush()?;
@@ -104,11 +185,8 @@ pub(crate) fn read_exact_by<R: Read + AsFd>(
     }
 }
 
-/// Reads one JSON frame.
-pub(crate) fn read_frame<R: Read + AsFd, T: for<'de> Deserialize<'de>>(
-    pipe: &mut R,
-    deadline: Instant,
-) -> Result<T, SandboxError> {
+/// Reads one frame's payload.
+fn read_payload<R: Read + AsFd>(pipe: &mut R, deadline: Instant) -> Result<Vec<u8>, SandboxError> {
     let mut head = [0u8; 4];
     read_exact_by(pipe, &mut head, deadline)?;
     let len = u32::from_le_bytes(head) as usize;
@@ -117,5 +195,72 @@ pub(crate) fn read_frame<R: Read + AsFd, T: for<'de> Deserialize<'de>>(
     }
     let mut payload = vec![0u8; len];
     read_exact_by(pipe, &mut payload, deadline)?;
-    serde_json::from_slice(&payload).map_err(|e| SandboxError::Server(format!("bad frame: {e}")))
+    Ok(payload)
+}
+
+/// Reads the server's JSON ready frame.
+pub(crate) fn read_ready<R: Read + AsFd>(pipe: &mut R, deadline: Instant) -> Result<Ready, SandboxError> {
+    let payload = read_payload(pipe, deadline)?;
+    serde_json::from_slice(&payload).map_err(|e| SandboxError::Server(format!("bad ready frame: {e}")))
+}
+
+/// Reads one response frame (without the output and file bytes that follow it).
+pub(crate) fn read_response<R: Read + AsFd>(pipe: &mut R, deadline: Instant) -> Result<Response, SandboxError> {
+    Response::parse(&read_payload(pipe, deadline)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A response as `server.py` packs it (`<ddQBiiBQQQQII`, error text, `<IQ` per fetched file).
+    fn frame(exit_code: i32, signal: i32, error: &[u8], fetched: &[(u32, u64)]) -> Vec<u8> {
+        let mut frame = Vec::new();
+        frame.extend_from_slice(&12.5f64.to_le_bytes());
+        frame.extend_from_slice(&3.25f64.to_le_bytes());
+        frame.extend_from_slice(&4096u64.to_le_bytes());
+        frame.push(1);
+        frame.extend_from_slice(&exit_code.to_le_bytes());
+        frame.extend_from_slice(&signal.to_le_bytes());
+        frame.push(0);
+        for size in [5u64, 7, 0, 9] {
+            frame.extend_from_slice(&size.to_le_bytes());
+        }
+        frame.extend_from_slice(&(error.len() as u32).to_le_bytes());
+        frame.extend_from_slice(&(fetched.len() as u32).to_le_bytes());
+        frame.extend_from_slice(error);
+        for (index, len) in fetched {
+            frame.extend_from_slice(&index.to_le_bytes());
+            frame.extend_from_slice(&len.to_le_bytes());
+        }
+        frame
+    }
+
+    #[test]
+    fn a_response_frame_parses_field_by_field() {
+        let response = Response::parse(&frame(-1, 9, b"setup failed", &[(1, 30)])).unwrap();
+        assert_eq!(
+            (response.wall_ms, response.cpu_ms, response.maxrss_kb),
+            (12.5, 3.25, 4096)
+        );
+        assert!(response.timed_out && !response.fatal);
+        assert_eq!((response.exit_code, response.signal), (None, Some(9)));
+        assert_eq!((response.stdout_len, response.stdout_total), (5, 7));
+        assert_eq!((response.stderr_len, response.stderr_total), (0, 9));
+        assert_eq!(response.setup_error.as_deref(), Some("setup failed"));
+        assert_eq!(response.fetched, vec![(1, 30)]);
+        let clean = Response::parse(&frame(0, 0, b"", &[])).unwrap();
+        assert_eq!(
+            (clean.exit_code, clean.signal, clean.setup_error),
+            (Some(0), None, None)
+        );
+    }
+
+    #[test]
+    fn a_response_frame_of_the_wrong_length_is_refused() {
+        let good = frame(0, 0, b"x", &[(0, 1)]);
+        for bad in [&good[..good.len() - 1], &good[..10], &[good.as_slice(), &[0]].concat()] {
+            assert!(matches!(Response::parse(bad), Err(SandboxError::Server(_))), "{bad:?}");
+        }
+    }
 }

@@ -3,17 +3,19 @@
 # Arguments: the preload source (SandboxConfig::preload, may be empty), then the seccomp filters as hex.
 # Protocol (little-endian u32 length prefix + payload, over fds 0 and 1 as started by Rust):
 #   server -> rust : frame(JSON {"ready": true, "pid": ...}) once at start.
-#   rust -> server : frame(JSON header {"body_len", "wall_ms", "cpu_s", "memory", "nproc", "fsize", "nofile",
-#                                      "output"}) then the raw body (body_len bytes).
+#   rust -> server : frame(binary header: HEADER = body_len, wall_ms, cpu_s, memory, nproc, fsize, nofile,
+#                    output, fetch_bytes, fetch_count, then fetch_count paths as u32 length + UTF-8) then the
+#                    raw body (body_len bytes). Binary, not JSON: parsing JSON in this loop touched ~100
+#                    heap pages per job, each a copy-on-write fault after every fork.
 #   The body is read by the forked CHILD, never by this server, so the server's memory never holds candidate
 #   code, stdin or files that a later child could scrape out of the inherited heap.
 #   body = u32 meta_len + JSON meta {"argv": [...] | null, "preload": bool, "blobs": [len...], "files": [path...]}
 #          + blobs (blob 0 = python source, or with "preload" the payload for sandbox_preload.run(payload);
 #          blob 1 = stdin; blob 2.. = file contents, in "files" order).
-#   server -> rust : frame(JSON response) + stdout bytes + stderr bytes (lengths in the response) + the bytes of
-#                    the files read back (header "fetch": [path...], "fetch_bytes": budget; response
-#                    "fetched": [[path, len]...]); a response with "fatal": true is the server's last (it exits;
-#                    Rust replaces it).
+#   server -> rust : frame(binary response: RESPONSE, then the error text, then FETCHED (index into the
+#                    header's fetch paths, length) per file read back) + stdout bytes + stderr bytes + the
+#                    bytes of the files read back; a response with `fatal` set is the server's last (it
+#                    exits; Rust replaces it).
 # The server installs no_new_privs and the seccomp filters on itself once, before serving: every child inherits
 # them (a child cannot remove a filter), so only per-job settings are made per child.
 # Each child: new session, own stdin/stdout/stderr files, uid/gid 1 (the server is uid 0 of the user namespace,
@@ -41,7 +43,7 @@ import types
 # Not `random`: it registers an at-fork hook that reseeds from the kernel in every child (~0.3 ms of CPU per
 # job measured here), so only the programs that import it pay for it.
 import bisect  # noqa: F401
-import collections  # noqa: F401
+import collections
 import functools  # noqa: F401
 import hashlib  # noqa: F401
 import heapq  # noqa: F401
@@ -133,11 +135,38 @@ def write_all(fd, data):
         view = view[os.write(fd, view):]
 
 
-def send_frame(obj, *tails):
-    raw = json.dumps(obj).encode()
+def send_frame(raw, *tails):
     write_all(RESP, struct.pack("<I", len(raw)) + raw)
     for tail in tails:
         write_all(RESP, tail)
+
+
+# The wire records (little-endian; must match protocol.rs).
+HEADER = struct.Struct("<9QI")
+PATH_LEN = struct.Struct("<I")
+# wall_ms, cpu_ms, maxrss_kb, timed_out, exit_code (-1: none), signal (0: none), fatal, stdout_len,
+# stdout_total, stderr_len, stderr_total, error length, fetched count.
+RESPONSE = struct.Struct("<ddQBiiBQQQQII")
+FETCHED = struct.Struct("<IQ")
+Header = collections.namedtuple(
+    "Header", "body_len wall_ms cpu_s memory nproc fsize nofile output fetch_bytes fetch_paths"
+)
+
+
+def parse_header(raw):
+    fields = HEADER.unpack_from(raw)
+    paths, offset = [], HEADER.size
+    for _ in range(fields[-1]):
+        (size,) = PATH_LEN.unpack_from(raw, offset)
+        offset += PATH_LEN.size
+        paths.append(raw[offset : offset + size].decode())
+        offset += size
+    return Header(*fields[:-1], paths)
+
+
+def fatal_frame(error):
+    text = ("server: " + repr(error)).encode("utf-8", "replace")
+    return RESPONSE.pack(0.0, 0.0, 0, 0, -1, 0, 1, 0, 0, 0, 0, len(text), 0) + text
 
 
 def prepare_dirs():
@@ -249,9 +278,10 @@ def open_in_work(rel):
 
 def fetch_files(paths, budget):
     """Reads the requested regular files of WORK (every process of the job is dead by now), whole files only,
-    within `budget` bytes in total. Returns the [path, length] list and the buffers, zeroed after sending."""
+    within `budget` bytes in total. Returns the (index in `paths`, length) list and the buffers, zeroed after
+    sending."""
     listed, buffers = [], []
-    for rel in paths:
+    for index, rel in enumerate(paths):
         fd = open_in_work(rel)
         if fd is None:
             continue
@@ -273,7 +303,7 @@ def fetch_files(paths, budget):
             os.close(fd)
         del buffer[got:]
         budget -= got
-        listed.append([rel, got])
+        listed.append((index, got))
         buffers.append(buffer)
     return listed, buffers
 
@@ -283,7 +313,7 @@ POLLER = select.poll()
 
 def supervise(pid, status_r, header):
     started = time.monotonic()
-    deadline = started + header["wall_ms"] / 1000.0
+    deadline = started + header.wall_ms / 1000.0
     pidfd = os.pidfd_open(pid)
     # Only the child's exit is waited for: its setup status (a few bytes, far below the pipe's capacity) is
     # read once it is gone, so the child's status writes do not wake this server.
@@ -312,46 +342,51 @@ def supervise(pid, status_r, header):
     except BlockingIOError:
         pass
     os.close(status_r)
-    response = {
-        "wall_ms": wall_ms,
-        "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000.0,
-        "maxrss_kb": usage.ru_maxrss,
-        "timed_out": timed_out,
-        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "body_read": setup.startswith(b"B"),
-        "setup_error": None,
-        "fatal": False,
-    }
+    body_read = setup.startswith(b"B")
+    error = b""
+    fatal = False
     if not setup.startswith(b"BR"):
-        detail = setup[2:] if setup.startswith(b"BE") else setup
-        response["setup_error"] = detail.decode("utf-8", "replace") or "child died during setup"
+        error = (setup[2:] if setup.startswith(b"BE") else setup) or b"child died during setup"
         # Without "B" the body may still sit in the request pipe: the stream is out of sync, so stop here.
-        response["fatal"] = not response["body_read"]
-    out_len, out_total = read_capped(IO + "/stdout", header["output"], 0)
-    err_len, err_total = read_capped(IO + "/stderr", header["output"], 1)
-    response.update(stdout_len=out_len, stdout_total=out_total, stderr_len=err_len, stderr_total=err_total)
-    response["fetched"], fetched = fetch_files(header.get("fetch") or [], header.get("fetch_bytes", 0))
+        fatal = not body_read
+    out_len, out_total = read_capped(IO + "/stdout", header.output, 0)
+    err_len, err_total = read_capped(IO + "/stderr", header.output, 1)
+    listed, fetched = fetch_files(header.fetch_paths, header.fetch_bytes)
     # Wipe before answering: if cleaning fails, this answer says so (fatal) and the server exits, instead
     # of a late error frame being mistaken for the next job's answer.
     try:
         wipe_dirs()
-    except BaseException as error:
-        response["fatal"] = True
-        response["cleanup_error"] = repr(error)
+    except BaseException:
+        fatal = True
+    response = RESPONSE.pack(
+        wall_ms,
+        (usage.ru_utime + usage.ru_stime) * 1000.0,
+        usage.ru_maxrss,
+        timed_out,
+        os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1,
+        os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
+        fatal,
+        out_len,
+        out_total,
+        err_len,
+        err_total,
+        len(error),
+        len(listed),
+    )
+    response += error + b"".join([FETCHED.pack(index, size) for index, size in listed])
     send_frame(response, memoryview(SCRATCH[0])[:out_len], memoryview(SCRATCH[1])[:err_len], *fetched)
     SCRATCH[0][:out_len] = bytes(out_len)
     SCRATCH[1][:err_len] = bytes(err_len)
     for buffer in fetched:
         buffer[:] = bytes(len(buffer))
-    if response["fatal"]:
+    if fatal:
         os._exit(1)
 
 
 def child_setup(header, status_w):
     """Runs in the forked child, still trusted; returns what to run."""
     os.setsid()
-    body = read_exact(REQ, header["body_len"])
+    body = read_exact(REQ, header.body_len)
     if body is None:
         raise RuntimeError("request body truncated")
     os.write(status_w, b"B")
@@ -394,14 +429,14 @@ def child_setup(header, status_w):
         write_all(fd, content)
         os.close(fd)
 
-    cpu = header["cpu_s"]
+    cpu = header.cpu_s
     for kind, value in (
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-        (resource.RLIMIT_AS, header["memory"]),
-        (resource.RLIMIT_NPROC, header["nproc"]),
-        (resource.RLIMIT_FSIZE, header["fsize"]),
-        (resource.RLIMIT_NOFILE, header["nofile"]),
+        (resource.RLIMIT_AS, header.memory),
+        (resource.RLIMIT_NPROC, header.nproc),
+        (resource.RLIMIT_FSIZE, header.fsize),
+        (resource.RLIMIT_NOFILE, header.nofile),
     ):
         limits = value if isinstance(value, tuple) else (value, value)
         resource.setrlimit(kind, limits)
@@ -409,18 +444,18 @@ def child_setup(header, status_w):
 
 
 def serve():
-    send_frame({"ready": True, "pid": os.getpid()})
+    send_frame(json.dumps({"ready": True, "pid": os.getpid()}).encode())
     while True:
         raw = read_frame(REQ)
         if raw is None:
             os._exit(0)
-        header = json.loads(raw)
+        header = parse_header(raw)
         try:
             prepare_dirs()
             status_r, status_w = os.pipe()
             pid = os.fork()
         except BaseException as error:
-            send_frame({"fatal": True, "setup_error": "server: " + repr(error)})
+            send_frame(fatal_frame(error))
             os._exit(1)
         if pid == 0:
             os.close(status_r)
@@ -430,7 +465,7 @@ def serve():
             supervise(pid, status_r, header)
         except BaseException as error:
             try:
-                send_frame({"fatal": True, "setup_error": "server: " + repr(error)})
+                send_frame(fatal_frame(error))
             finally:
                 os._exit(1)
 

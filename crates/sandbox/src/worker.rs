@@ -12,7 +12,7 @@ use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::unistd::pipe2;
 
 use crate::outcome::{Ending, classify};
-use crate::protocol::{Ready, Response, read_exact_by, read_frame, send_job};
+use crate::protocol::{read_exact_by, read_ready, read_response, send_job};
 use crate::sandbox::Prepared;
 use crate::{FetchFiles, FetchedFiles, Job, Outcome, SandboxError};
 
@@ -90,7 +90,7 @@ impl Worker {
             lane,
         };
         let deadline = Instant::now() + prepared.config.startup_timeout;
-        match read_frame::<_, Ready>(&mut worker.responses, deadline) {
+        match read_ready(&mut worker.responses, deadline) {
             Ok(ready) if ready.ready && ready.pid == 1 => Ok(worker),
             Ok(ready) => Err(SandboxError::Server(format!(
                 "server not PID 1 of its namespace: {ready:?}"
@@ -140,7 +140,7 @@ impl Worker {
             return Err(self.failure(error));
         }
         let deadline = Instant::now() + job.limits.wall + grace;
-        let response: Response = match read_frame(&mut self.responses, deadline) {
+        let response = match read_response(&mut self.responses, deadline) {
             Ok(response) => response,
             Err(error) => return Err(self.failure(error)),
         };
@@ -191,21 +191,21 @@ impl Worker {
     /// within the byte budget.
     fn read_fetched(
         &mut self,
-        listed: &[(String, usize)],
+        listed: &[(usize, usize)],
         fetch: &FetchFiles,
         deadline: Instant,
     ) -> Result<FetchedFiles, SandboxError> {
         let total = listed.iter().map(|(_, len)| *len).fold(0usize, usize::saturating_add);
-        if total > fetch.max_bytes || listed.iter().any(|(path, _)| !fetch.paths.contains(path)) {
+        if total > fetch.max_bytes || listed.iter().any(|(index, _)| *index >= fetch.paths.len()) {
             return Err(SandboxError::Server(
                 "fetched files beyond the request or its byte budget".into(),
             ));
         }
         let mut files = Vec::with_capacity(listed.len());
-        for (path, len) in listed {
+        for (index, len) in listed {
             let mut content = vec![0u8; *len];
             read_exact_by(&mut self.responses, &mut content, deadline)?;
-            files.push((path.clone(), content));
+            files.push((fetch.paths[*index].clone(), content));
         }
         Ok(files)
     }
