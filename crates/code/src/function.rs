@@ -11,6 +11,7 @@
 //! verdict is the checker's: whether `check` returned normally.
 
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -102,9 +103,13 @@ impl Harness {
             checker.send(&request)?;
         }
 
-        let header = serde_json::json!({"socket": socket_path, "entry_point": case.entry_point});
-        let mut payload = header.to_string().into_bytes();
-        payload.push(b'\n');
+        // The driver's payload (`_fields` in driver.py): the socket path and the entry point, each as u32 length
+        // + UTF-8, then the program.
+        let mut payload = Vec::with_capacity(64 + case.entry_point.len() + case.program.len());
+        for text in [socket_path.as_os_str().as_bytes(), case.entry_point.as_bytes()] {
+            payload.extend_from_slice(&u32::try_from(text.len()).unwrap_or(u32::MAX).to_le_bytes());
+            payload.extend_from_slice(text);
+        }
         payload.extend_from_slice(case.program.as_bytes());
         let job = Job {
             program: Program::Preload(payload),

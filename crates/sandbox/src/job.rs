@@ -103,28 +103,36 @@ impl Job {
         Ok(())
     }
 
-    /// The body read by the forked child: u32 meta length, JSON meta, then the blobs.
+    /// The body read by the forked child (binary, little-endian; parsed by `parse_body` in `server.py`):
+    /// u8 kind (0 Python source, 1 preload payload, 2 exec), u32 argv count and each argument (u32 length +
+    /// bytes), u32 file count and each file (u32 path length + path + u64 content length), u64 source length,
+    /// u64 stdin length, then the source (or payload), stdin and the file contents.
     pub(crate) fn encode_body(&self) -> Vec<u8> {
-        let (argv, source, preload): (Option<&Vec<String>>, &[u8], bool) = match &self.program {
-            Program::Python(source) => (None, source.as_bytes(), false),
-            Program::Preload(payload) => (None, payload, true),
-            Program::Exec(argv) => (Some(argv), &[], false),
+        let (kind, argv, source): (u8, &[String], &[u8]) = match &self.program {
+            Program::Python(source) => (0, &[], source.as_bytes()),
+            Program::Preload(payload) => (1, &[], payload),
+            Program::Exec(argv) => (2, argv, &[]),
         };
-        let mut blobs: Vec<&[u8]> = vec![source, &self.stdin];
-        blobs.extend(self.files.iter().map(|(_, content)| content.as_slice()));
-        let meta = serde_json::json!({
-            "argv": argv,
-            "preload": preload,
-            "blobs": blobs.iter().map(|blob| blob.len()).collect::<Vec<_>>(),
-            "files": self.files.iter().map(|(path, _)| path).collect::<Vec<_>>(),
-        });
-        let meta = meta.to_string().into_bytes();
-        let total = 4 + meta.len() + blobs.iter().map(|blob| blob.len()).sum::<usize>();
-        let mut body = Vec::with_capacity(total);
-        body.extend_from_slice(&frame_len(meta.len()).to_le_bytes());
-        body.extend_from_slice(&meta);
-        for blob in blobs {
-            body.extend_from_slice(blob);
+        let contents: usize = self.files.iter().map(|(_, content)| content.len()).sum();
+        let mut body = Vec::with_capacity(64 + source.len() + self.stdin.len() + contents);
+        body.push(kind);
+        body.extend_from_slice(&frame_len(argv.len()).to_le_bytes());
+        for arg in argv {
+            body.extend_from_slice(&frame_len(arg.len()).to_le_bytes());
+            body.extend_from_slice(arg.as_bytes());
+        }
+        body.extend_from_slice(&frame_len(self.files.len()).to_le_bytes());
+        for (path, content) in &self.files {
+            body.extend_from_slice(&frame_len(path.len()).to_le_bytes());
+            body.extend_from_slice(path.as_bytes());
+            body.extend_from_slice(&(content.len() as u64).to_le_bytes());
+        }
+        body.extend_from_slice(&(source.len() as u64).to_le_bytes());
+        body.extend_from_slice(&(self.stdin.len() as u64).to_le_bytes());
+        body.extend_from_slice(source);
+        body.extend_from_slice(&self.stdin);
+        for (_, content) in &self.files {
+            body.extend_from_slice(content);
         }
         body
     }

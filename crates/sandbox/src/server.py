@@ -9,9 +9,9 @@
 #                    heap pages per job, each a copy-on-write fault after every fork.
 #   The body is read by the forked CHILD, never by this server, so the server's memory never holds candidate
 #   code, stdin or files that a later child could scrape out of the inherited heap.
-#   body = u32 meta_len + JSON meta {"argv": [...] | null, "preload": bool, "blobs": [len...], "files": [path...]}
-#          + blobs (blob 0 = python source, or with "preload" the payload for sandbox_preload.run(payload);
-#          blob 1 = stdin; blob 2.. = file contents, in "files" order).
+#   body = binary (see parse_body and Job::encode_body): kind (Python source, preload payload for
+#          sandbox_preload.run(payload), or exec argv), the files' paths and sizes, then the source or
+#          payload, stdin and the file contents.
 #   server -> rust : frame(binary response: RESPONSE, then the error text, then FETCHED (index into the
 #                    header's fetch paths, length) per file read back) + stdout bytes + stderr bytes + the
 #                    bytes of the files read back; a response with `fatal` set is the server's last (it
@@ -162,6 +162,43 @@ def parse_header(raw):
         paths.append(raw[offset : offset + size].decode())
         offset += size
     return Header(*fields[:-1], paths)
+
+
+U32 = struct.Struct("<I")
+U64 = struct.Struct("<Q")
+PROGRAM_PRELOAD = 1
+PROGRAM_EXEC = 2
+
+
+def parse_body(body):
+    """(kind, argv, source, stdin bytes, [(path, content)...]) from a job body (Job::encode_body)."""
+    kind, at = body[0], 1
+    argv = []
+    for _ in range(U32.unpack_from(body, at)[0]):
+        (size,) = U32.unpack_from(body, at + 4)
+        argv.append(body[at + 8 : at + 8 + size].decode())
+        at += 4 + size
+    at += 4
+    files = []
+    for _ in range(U32.unpack_from(body, at)[0]):
+        (size,) = U32.unpack_from(body, at + 4)
+        path = body[at + 8 : at + 8 + size].decode()
+        at += 4 + size
+        files.append((path, U64.unpack_from(body, at + 4)[0]))
+        at += 8
+    at += 4
+    (source_len,) = U64.unpack_from(body, at)
+    (stdin_len,) = U64.unpack_from(body, at + 8)
+    at += 16
+    source = body[at : at + source_len]
+    at += source_len
+    stdin_data = body[at : at + stdin_len]
+    at += stdin_len
+    contents = []
+    for path, size in files:
+        contents.append((path, body[at : at + size]))
+        at += size
+    return kind, argv, source, stdin_data, contents
 
 
 def fatal_frame(error):
@@ -392,15 +429,8 @@ def child_setup(header, status_w):
     os.write(status_w, b"B")
     os.close(REQ)
     os.close(RESP)
-    meta_len = struct.unpack("<I", body[:4])[0]
-    meta = json.loads(body[4 : 4 + meta_len])
-    blobs = []
-    offset = 4 + meta_len
-    for size in meta["blobs"]:
-        blobs.append(body[offset : offset + size])
-        offset += size
+    program_kind, argv, source, stdin_data, files = parse_body(body)
     del body
-    source, stdin_data, contents = blobs[0], blobs[1], blobs[2:]
 
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     if stdin_data:
@@ -421,7 +451,7 @@ def child_setup(header, status_w):
     os.setresgid(CHILD_ID, CHILD_ID, CHILD_ID)
     os.setresuid(CHILD_ID, CHILD_ID, CHILD_ID)
     os.chdir(WORK)
-    for rel, content in zip(meta["files"], contents):
+    for rel, content in files:
         parent = os.path.dirname(rel)
         if parent:
             os.makedirs(parent, exist_ok=True)
@@ -440,7 +470,7 @@ def child_setup(header, status_w):
     ):
         limits = value if isinstance(value, tuple) else (value, value)
         resource.setrlimit(kind, limits)
-    return meta.get("argv"), meta.get("preload"), source
+    return argv if program_kind == PROGRAM_EXEC else None, program_kind == PROGRAM_PRELOAD, source
 
 
 def serve():

@@ -1,6 +1,6 @@
 # Assay function-test driver: runs INSIDE the sandbox (appended to wire.py), untrusted once the candidate
 # is loaded. Each fork server loads it once as `sandbox_preload` (SandboxConfig::preload); a job
-# (Program::Preload) calls `run(payload)` with one JSON header line and the candidate program, which connects to
+# (Program::Preload) calls `run(payload)` with the socket path, the entry point and the candidate program; it connects to
 # the trusted checker's socket, loads the program, then serves call requests until the checker closes the
 # connection.
 # Nothing it sends is believed: the checker re-validates every message (see wire.py).
@@ -38,18 +38,31 @@ def _connect(path):
         pause = min(pause * 2, 0.005)
 
 
+_LENGTH = struct.Struct("<I")
+
+
+def _fields(payload):
+    """The socket path, the entry point and the program: two u32-length-prefixed UTF-8 strings, then the rest
+    (as function.rs writes them; no JSON in the job's own code path)."""
+    texts, at = [], 0
+    for _ in range(2):
+        (size,) = _LENGTH.unpack_from(payload, at)
+        texts.append(payload[at + 4 : at + 4 + size].decode())
+        at += 4 + size
+    return texts[0], texts[1], payload[at:]
+
+
 def _serve(payload):
-    header, program = payload.split(b"\n", 1)
-    header = json.loads(header)
+    socket_path, entry_point, program = _fields(payload)
     program = program.decode("utf-8", "surrogateescape")
-    sock = _connect(header["socket"])
+    sock = _connect(socket_path)
     sys.path.insert(0, os.getcwd())
     namespace = {"__name__": "__candidate__", "__builtins__": builtins}
     try:
         exec(compile(program, "solution.py", "exec"), namespace)
-        function = namespace[header["entry_point"]]
+        function = namespace[entry_point]
         if not callable(function):
-            raise TypeError("%s is not callable" % header["entry_point"])
+            raise TypeError("%s is not callable" % entry_point)
     except BaseException as error:
         send_message(sock, ["load_error", "%s: %s" % _describe(error)])
         return
@@ -70,3 +83,17 @@ def run(payload):
     _serve(payload)
     sys.stdout.flush()
     os._exit(0)
+
+
+def _warm_up():
+    """Runs the wire code on typical calls, in the fork server before it freezes its heap: CPython 3.11
+    rewrites a function's bytecode in place after its first calls (quickening, then specialising), and a
+    job that did this itself would copy-on-write every page of that bytecode again."""
+    for _ in range(64):
+        for args in (([3, 1, 2], "text", 2.5), ((1, "a"), {"k": [1]}, None), ({1, 2}, b"x", True)):
+            _, args, kwargs = load(dump(["call", args, {}])[4:])
+            load(dump(["return", list(args)])[4:])
+        load(dump(["raise", "ValueError", "warm-up"])[4:])
+
+
+_warm_up()
