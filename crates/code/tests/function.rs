@@ -243,6 +243,25 @@ fn dataset_code_that_changes_the_checker_does_not_reach_the_next_check() {
 }
 
 #[test]
+fn a_checker_that_dataset_code_left_with_descriptors_or_threads_retires() {
+    // A marker in a shared module survives into the next check of the same server (the control), but not
+    // past a check that leaked descriptors or started a thread: that server retires and a fresh one serves.
+    let mark = "import math\ndef check(candidate):\n    assert candidate(1, 2) == 3\n    math.assay_marker = 1\n";
+    let leak_files = "import math\ndef check(candidate):\n    assert getattr(math, 'assay_marker', 0) == 1, 'not the same server'\n    math.assay_marker = 2\n    math.kept = [open('/dev/null') for _ in range(40)]\n    assert candidate(1, 2) == 3\n";
+    let start_thread = "import math, threading, time\ndef check(candidate):\n    assert getattr(math, 'assay_marker', 0) == 0, 'the leaking server was reused'\n    math.assay_marker = 3\n    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n    assert candidate(1, 2) == 3\n";
+    let after_thread = "import math\ndef check(candidate):\n    assert getattr(math, 'assay_marker', 0) == 0, 'the threaded server was reused'\n    assert candidate(1, 2) == 3\n";
+    let verdicts = run_in_sequence(&[
+        (CORRECT_ADD, mark, 5000),
+        (CORRECT_ADD, leak_files, 5000),
+        (CORRECT_ADD, start_thread, 5000),
+        (CORRECT_ADD, after_thread, 5000),
+    ]);
+    for verdict in &verdicts {
+        assert_eq!(verdict.status, TestStatus::Passed, "{verdict:?}");
+    }
+}
+
+#[test]
 fn a_proxy_kept_by_dataset_code_cannot_reach_a_later_candidate() {
     // The first check leaves its proxy in a shared module; once its check is over, calling it must fail,
     // whatever the next candidate is.

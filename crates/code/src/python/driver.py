@@ -39,6 +39,8 @@ def _connect(path):
 
 
 _LENGTH = struct.Struct("<I")
+# Encoded once, in the fork server: every job sends it.
+_LOADED = dump(["loaded"])
 
 
 def _fields(payload):
@@ -64,9 +66,9 @@ def _serve(payload):
         if not callable(function):
             raise TypeError("%s is not callable" % entry_point)
     except BaseException as error:
-        send_message(sock, ["load_error", "%s: %s" % _describe(error)])
+        sock.sendall(dump(["load_error", "%s: %s" % _describe(error)]))
         return
-    send_message(sock, ["loaded"])
+    sock.sendall(_LOADED)
     while True:
         request = recv_message(sock)
         if request is None:

@@ -124,10 +124,6 @@ def load(raw):
     return message
 
 
-def send_message(sock, message):
-    sock.sendall(dump(message))
-
-
 def _recv_exact(sock, n):
     chunks = []
     while n > 0:
