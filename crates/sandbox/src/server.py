@@ -106,6 +106,7 @@ os.environ.clear()
 for _name, _value in CHILD_ENVIRONMENT:
     os.environ[_name] = _value
 os.umask(0o022)
+SUPPLEMENTARY_GROUPS = os.getgroups()
 
 
 def read_exact(fd, n):
@@ -207,10 +208,10 @@ def fatal_frame(error):
 
 
 def prepare_dirs():
+    # The server's umask (0o022) leaves these modes as they are.
     for path, mode in ((WORK, 0o755), (TMP, 0o700)):
         os.mkdir(path, mode)
         os.chown(path, CHILD_ID, CHILD_ID)
-        os.chmod(path, mode)
 
 
 def remove_tree(top):
@@ -236,7 +237,9 @@ def remove_tree(top):
         os.rmdir(directory)
 
 
-def wipe_dirs():
+def wipe_dirs(set_up):
+    """Empties the job's directories and the capture files. `set_up`: the child finished its setup, so IO
+    holds exactly stdout and stderr (it unlinked its stdin file itself, and candidates cannot enter IO)."""
     # No ".wipe-*" leftovers to look for: remove_tree finishes what it renames, or raises, and a failed
     # wipe is fatal (the server exits before another job).
     for path in (WORK, TMP):
@@ -244,6 +247,10 @@ def wipe_dirs():
             os.rmdir(path)  # the common case: the job left its directories empty
         except OSError:
             remove_tree(path)
+    if set_up:
+        os.unlink(IO + "/stdout")
+        os.unlink(IO + "/stderr")
+        return
     for name in os.listdir(IO):
         os.unlink(os.path.join(IO, name))
 
@@ -369,7 +376,6 @@ def supervise(pid, status_r, header):
     kill_everyone_else()
     poller.unregister(pidfd)
     os.close(pidfd)
-    os.set_blocking(status_r, False)
     try:
         while len(setup) < 4096:
             data = os.read(status_r, 4096)
@@ -392,7 +398,7 @@ def supervise(pid, status_r, header):
     # Wipe before answering: if cleaning fails, this answer says so (fatal) and the server exits, instead
     # of a late error frame being mistaken for the next job's answer.
     try:
-        wipe_dirs()
+        wipe_dirs(setup.startswith(b"BR"))
     except BaseException:
         fatal = True
     response = RESPONSE.pack(
@@ -447,7 +453,8 @@ def child_setup(header, status_w):
         os.dup2(fd, target)
         os.close(fd)
 
-    os.setgroups([])
+    if SUPPLEMENTARY_GROUPS:
+        os.setgroups([])
     os.setresgid(CHILD_ID, CHILD_ID, CHILD_ID)
     os.setresuid(CHILD_ID, CHILD_ID, CHILD_ID)
     os.chdir(WORK)
@@ -482,7 +489,8 @@ def serve():
         header = parse_header(raw)
         try:
             prepare_dirs()
-            status_r, status_w = os.pipe()
+            # Non-blocking, so that the setup status is read after the child's exit without waiting.
+            status_r, status_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
             pid = os.fork()
         except BaseException as error:
             send_frame(fatal_frame(error))
