@@ -121,7 +121,8 @@ pub struct BenchArgs {
     /// How many samples to score.
     #[arg(long, default_value_t = 100_000)]
     pub samples: usize,
-    /// Timed repetitions (the best is reported, with the median).
+    /// Timed repetitions (the best is reported, with the median; code: rounds, each Assay's passes then the
+    /// peer's run, reported as medians).
     #[arg(long, default_value_t = 5)]
     pub repeat: usize,
     /// Worker threads (default: one per core).
