@@ -1,19 +1,17 @@
-# Tagged plain-data codec, shared by the sandboxed driver and the trusted checker (assay-code).
+# Tagged plain-data codec: the format of `Harness::call_each` results (probe.py, in the sandbox) and of the
+# hack detector's recorded calls (assay-detect's recorder.py, trusted), which Rust reads as JSON trees.
+# The checker and the function driver talk the faster wire.py instead.
 #
-# Only plain data crosses between the two processes: None, bool, int, float, str, bytes, list, tuple, dict,
-# set, frozenset. Values are encoded as JSON trees with an explicit tag per value so that tuples stay tuples
-# and sets stay sets. `encode` accepts values by EXACT type only (a subclass of int or list, an object with a
-# custom __eq__, a mock: all refused). `decode` builds values from tags only (never pickle, never eval) and
+# Only plain data is encoded: None, bool, int, float, str, bytes, list, tuple, dict, set, frozenset, as JSON
+# trees with an explicit tag per value so that tuples stay tuples and sets stay sets. `encode` accepts values
+# by EXACT type only (a subclass of int or list, an object with a custom __eq__, a mock: all refused).
+# `decode` builds values from tags only (never pickle, never eval) and
 # re-validates every node, because the sandboxed side is untrusted and may send any bytes it likes.
-# Frames on the socket: 4-byte big-endian length, then UTF-8 JSON.
-import json
-import struct
 
 MAX_DEPTH = 100
 MAX_NODES = 1_000_000
 MAX_INT_DIGITS = 4000
 MAX_FLOAT_TEXT = 64
-MAX_FRAME = 32 << 20
 _INT_BOUND = 10**MAX_INT_DIGITS
 
 
@@ -130,53 +128,3 @@ def decode(tree):
         return dec(tree, 0)
     except RecursionError:
         raise PlainDataError("nested too deeply") from None
-
-
-def send_message(sock, message):
-    raw = json.dumps(message, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
-    if len(raw) > MAX_FRAME:
-        raise PlainDataError("message of %d bytes exceeds %d" % (len(raw), MAX_FRAME))
-    sock.sendall(struct.pack(">I", len(raw)) + raw)
-
-
-def _recv_exact(sock, n):
-    chunks = []
-    while n > 0:
-        chunk = sock.recv(min(n, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
-
-
-# A typical message (a call, a small return value) arrives whole in one read, header included.
-FIRST_READ = 8192
-
-
-def recv_message(sock):
-    """One JSON message, or None at end of stream. Raises PlainDataError on oversized or malformed frames,
-    and on bytes beyond the message: the peers take turns, so nothing may follow a message unasked."""
-    data = sock.recv(FIRST_READ)
-    if not data:
-        return None
-    if len(data) < 4:
-        rest = _recv_exact(sock, 4 - len(data))
-        if rest is None:
-            return None
-        data += rest
-    (length,) = struct.unpack(">I", data[:4])
-    if length > MAX_FRAME:
-        raise PlainDataError("frame of %d bytes exceeds %d" % (length, MAX_FRAME))
-    if len(data) > 4 + length:
-        raise PlainDataError("bytes after a message, before it was answered")
-    raw = data[4:]
-    if len(raw) < length:
-        rest = _recv_exact(sock, length - len(raw))
-        if rest is None:
-            return None
-        raw += rest
-    try:
-        return json.loads(raw.decode("utf-8", "surrogatepass"))
-    except (ValueError, RecursionError):
-        raise PlainDataError("malformed frame") from None

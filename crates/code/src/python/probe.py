@@ -5,6 +5,7 @@
 # at once so that results survive a candidate that later exits, hangs or dies. Nothing here is believed
 # by the caller beyond "this is what the program returned": values are re-validated on the Rust side.
 import builtins
+import json
 import os
 import sys
 

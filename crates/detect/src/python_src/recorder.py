@@ -7,6 +7,7 @@
 # "probes": [...]} with (args, kwargs) pairs in the codec's tagged encoding.
 import ast
 import copy
+import json
 import random
 import resource
 import sys
