@@ -5,7 +5,7 @@
 #   server -> rust : frame(JSON {"ready": true, "pid": ...}) once at start.
 #   rust -> server : frame(binary header: HEADER = body_len, wall_ms, cpu_s, memory, nproc, fsize, nofile,
 #                    output, fetch_bytes, fetch_count, then fetch_count paths as u32 length + UTF-8) then the
-#                    raw body (body_len bytes). Binary, not JSON: parsing JSON in this loop touched ~100
+#                    raw body (body_len bytes). Binary, not JSON: parsing JSON in this loop touched ~45
 #                    heap pages per job, each a copy-on-write fault after every fork.
 #   The body is read by the forked CHILD, never by this server, so the server's memory never holds candidate
 #   code, stdin or files that a later child could scrape out of the inherited heap.

@@ -1,12 +1,13 @@
 # Assay function-test driver: runs INSIDE the sandbox (appended to wire.py), untrusted once the candidate
 # is loaded. Each fork server loads it once as `sandbox_preload` (SandboxConfig::preload); a job
-# (Program::Preload) calls `run(payload)` with the socket path, the entry point and the candidate program; it connects to
-# the trusted checker's socket, loads the program, then serves call requests until the checker closes the
-# connection.
+# (Program::Preload) calls `run(payload)` with the socket path, the entry point and the candidate program;
+# it connects to the trusted checker's socket, loads the program, then serves call requests until the
+# checker closes the connection.
 # Nothing it sends is believed: the checker re-validates every message (see wire.py).
 import _socket  # the C module: `socket` would cost ~5 ms of imports (enum, selectors) per job
 import builtins
 import os
+import struct
 import sys
 import time
 
