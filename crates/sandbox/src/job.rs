@@ -118,13 +118,11 @@ impl Job {
         body.push(kind);
         body.extend_from_slice(&frame_len(argv.len()).to_le_bytes());
         for arg in argv {
-            body.extend_from_slice(&frame_len(arg.len()).to_le_bytes());
-            body.extend_from_slice(arg.as_bytes());
+            push_text(&mut body, arg.as_bytes());
         }
         body.extend_from_slice(&frame_len(self.files.len()).to_le_bytes());
         for (path, content) in &self.files {
-            body.extend_from_slice(&frame_len(path.len()).to_le_bytes());
-            body.extend_from_slice(path.as_bytes());
+            push_text(&mut body, path.as_bytes());
             body.extend_from_slice(&(content.len() as u64).to_le_bytes());
         }
         body.extend_from_slice(&(source.len() as u64).to_le_bytes());
@@ -136,6 +134,12 @@ impl Job {
         }
         body
     }
+}
+
+/// Appends `text` as a u32 length and its bytes (`read_text` in `server.py`).
+pub(crate) fn push_text(buffer: &mut Vec<u8>, text: &[u8]) {
+    buffer.extend_from_slice(&frame_len(text.len()).to_le_bytes());
+    buffer.extend_from_slice(text);
 }
 
 /// Frame lengths are u32 on the wire; jobs are far below 4 GiB (the caller's memory is the real bound).

@@ -7,7 +7,7 @@ use std::time::Instant;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Deserialize;
 
-use crate::job::frame_len;
+use crate::job::{frame_len, push_text};
 use crate::{FetchFiles, Job, SandboxError};
 
 /// What the server reports about one execution (binary, `RESPONSE` in `server.py`).
@@ -132,8 +132,7 @@ pub(crate) fn send_job(pipe: &mut impl Write, job: &Job, fetch: &FetchFiles) -> 
     }
     header.extend_from_slice(&frame_len(fetch.paths.len()).to_le_bytes());
     for path in &fetch.paths {
-        header.extend_from_slice(&frame_len(path.len()).to_le_bytes());
-        header.extend_from_slice(path.as_bytes());
+        push_text(&mut header, path.as_bytes());
     }
     let mut frame = Vec::with_capacity(4 + header.len());
     frame.extend_from_slice(&frame_len(header.len()).to_le_bytes());

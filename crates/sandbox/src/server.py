@@ -142,55 +142,58 @@ def send_frame(raw, *tails):
         write_all(RESP, tail)
 
 
-# The wire records (little-endian; must match protocol.rs).
-HEADER = struct.Struct("<9QI")
-PATH_LEN = struct.Struct("<I")
+# The wire records (little-endian; must match protocol.rs and Job::encode_body).
+HEADER = struct.Struct("<9Q")
 # wall_ms, cpu_ms, maxrss_kb, timed_out, exit_code (-1: none), signal (0: none), fatal, stdout_len,
 # stdout_total, stderr_len, stderr_total, error length, fetched count.
 RESPONSE = struct.Struct("<ddQBiiBQQQQII")
 FETCHED = struct.Struct("<IQ")
+U32 = struct.Struct("<I")
+U64 = struct.Struct("<Q")
 Header = collections.namedtuple(
     "Header", "body_len wall_ms cpu_s memory nproc fsize nofile output fetch_bytes fetch_paths"
 )
-
-
-def parse_header(raw):
-    fields = HEADER.unpack_from(raw)
-    paths, offset = [], HEADER.size
-    for _ in range(fields[-1]):
-        (size,) = PATH_LEN.unpack_from(raw, offset)
-        offset += PATH_LEN.size
-        paths.append(raw[offset : offset + size].decode())
-        offset += size
-    return Header(*fields[:-1], paths)
-
-
-U32 = struct.Struct("<I")
-U64 = struct.Struct("<Q")
 PROGRAM_PRELOAD = 1
 PROGRAM_EXEC = 2
 
 
+def read_text(raw, at):
+    """The u32-length-prefixed UTF-8 string at offset `at`, and the offset after it."""
+    (size,) = U32.unpack_from(raw, at)
+    at += U32.size
+    return raw[at : at + size].decode(), at + size
+
+
+def read_texts(raw, at):
+    """A u32 count and that many length-prefixed strings at offset `at`: (strings, offset after)."""
+    (count,) = U32.unpack_from(raw, at)
+    at += U32.size
+    texts = []
+    for _ in range(count):
+        text, at = read_text(raw, at)
+        texts.append(text)
+    return texts, at
+
+
+def parse_header(raw):
+    paths, _ = read_texts(raw, HEADER.size)
+    return Header(*HEADER.unpack_from(raw), paths)
+
+
 def parse_body(body):
     """(kind, argv, source, stdin bytes, [(path, content)...]) from a job body (Job::encode_body)."""
-    kind, at = body[0], 1
-    argv = []
-    for _ in range(U32.unpack_from(body, at)[0]):
-        (size,) = U32.unpack_from(body, at + 4)
-        argv.append(body[at + 8 : at + 8 + size].decode())
-        at += 4 + size
-    at += 4
+    kind = body[0]
+    argv, at = read_texts(body, 1)
+    (count,) = U32.unpack_from(body, at)
+    at += U32.size
     files = []
-    for _ in range(U32.unpack_from(body, at)[0]):
-        (size,) = U32.unpack_from(body, at + 4)
-        path = body[at + 8 : at + 8 + size].decode()
-        at += 4 + size
-        files.append((path, U64.unpack_from(body, at + 4)[0]))
-        at += 8
-    at += 4
+    for _ in range(count):
+        path, at = read_text(body, at)
+        files.append((path, U64.unpack_from(body, at)[0]))
+        at += U64.size
     (source_len,) = U64.unpack_from(body, at)
-    (stdin_len,) = U64.unpack_from(body, at + 8)
-    at += 16
+    (stdin_len,) = U64.unpack_from(body, at + U64.size)
+    at += 2 * U64.size
     source = body[at : at + source_len]
     at += source_len
     stdin_data = body[at : at + stdin_len]
