@@ -389,9 +389,10 @@ def supervise(pid, status_r, header):
         pass
     os.close(status_r)
     body_read = setup.startswith(b"B")
+    set_up = setup.startswith(b"BR")
     error = b""
     fatal = False
-    if not setup.startswith(b"BR"):
+    if not set_up:
         error = (setup[2:] if setup.startswith(b"BE") else setup) or b"child died during setup"
         # Without "B" the body may still sit in the request pipe: the stream is out of sync, so stop here.
         fatal = not body_read
@@ -401,7 +402,7 @@ def supervise(pid, status_r, header):
     # Wipe before answering: if cleaning fails, this answer says so (fatal) and the server exits, instead
     # of a late error frame being mistaken for the next job's answer.
     try:
-        wipe_dirs(setup.startswith(b"BR"))
+        wipe_dirs(set_up)
     except BaseException:
         fatal = True
     response = RESPONSE.pack(
