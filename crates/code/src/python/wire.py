@@ -114,12 +114,15 @@ def dump(message):
 def load(raw):
     """The message (a list) in a frame's payload; raises PlainDataError for anything else."""
     try:
-        message = _DECODER.decode(raw.decode("ascii"))
+        text = raw.decode("ascii")
+        # The C scanner itself, without JSONDecoder.decode's two whitespace regexes around it (half the
+        # cost of a small message); dump writes no whitespace, so any is malformed, as is anything after.
+        message, end = _DECODER.scan_once(text, 0)
     except PlainDataError:
         raise
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except (ValueError, RecursionError, StopIteration):  # UnicodeDecodeError, JSONDecodeError: ValueErrors
         raise PlainDataError("malformed message") from None
-    if type(message) is not list or not message or type(message[0]) is not str:
+    if end != len(text) or type(message) is not list or not message or type(message[0]) is not str:
         raise PlainDataError("malformed message")
     return message
 
