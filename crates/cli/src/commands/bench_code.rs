@@ -132,57 +132,66 @@ struct Passes {
 }
 
 /// A canonical pass (all must pass), a `return None` pass (all must fail) and the canonical pass again.
-#[allow(clippy::print_stdout)]
 fn run_passes(pipeline: &Pipeline, problems: &[Map<String, Value>], workers: usize) -> Passes {
-    let mut passes = Passes {
-        canonical: 0.0,
-        canonical_again: 0.0,
-        as_expected: true,
+    let mut as_expected = true;
+    let mut pass = |label: &str, body: Option<&str>, expected: f64| {
+        let (rate, all_expected) = run_pass(pipeline, problems, workers, label, body, expected);
+        as_expected &= all_expected;
+        rate
     };
-    for (label, body, expected) in [
-        ("canonical", None, 1.0),
-        ("return None", Some("    return None\n"), 0.0),
-        ("canonical again", None, 1.0),
-    ] {
-        let samples: Vec<Sample> = problems
-            .iter()
-            .enumerate()
-            .map(|(index, problem)| {
-                let mut record = problem.clone();
-                let completion = body.map_or_else(|| problem["canonical_solution"].clone(), Value::from);
-                record.insert("completion".into(), completion);
-                Sample::from_record(index, record, "group")
-            })
-            .collect();
-        let started = Instant::now();
-        let scores = pipeline.score(&samples);
-        let seconds = started.elapsed().as_secs_f64();
-        let mut as_expected = 0;
-        for (problem, score) in problems.iter().zip(&scores) {
-            if score.reward == Some(expected) {
-                as_expected += 1;
-            } else {
-                passes.as_expected = false;
-                println!(
-                    "  unexpected for {}: reward {:?}, error {:?}",
-                    problem["task_id"], score.reward, score.error
-                );
-            }
-        }
-        #[allow(clippy::cast_precision_loss)]
-        let programs_per_s = samples.len() as f64 / seconds;
-        match label {
-            "canonical" => passes.canonical = programs_per_s,
-            "canonical again" => passes.canonical_again = programs_per_s,
-            _ => {}
-        }
-        println!(
-            "  assay code, {label:>15}: {as_expected}/{} as expected in {seconds:.2} s: {programs_per_s:.1} \
-             programs/s ({workers} sandbox workers)",
-            samples.len()
-        );
+    let canonical = pass("canonical", None, 1.0);
+    pass("return None", Some("    return None\n"), 0.0);
+    let canonical_again = pass("canonical again", None, 1.0);
+    Passes {
+        canonical,
+        canonical_again,
+        as_expected,
     }
-    passes
+}
+
+/// Scores every problem with `body` as its completion (its canonical solution when `None`); returns the rate
+/// in programs/s and whether every reward was `expected`.
+#[allow(clippy::print_stdout)]
+fn run_pass(
+    pipeline: &Pipeline,
+    problems: &[Map<String, Value>],
+    workers: usize,
+    label: &str,
+    body: Option<&str>,
+    expected: f64,
+) -> (f64, bool) {
+    let samples: Vec<Sample> = problems
+        .iter()
+        .enumerate()
+        .map(|(index, problem)| {
+            let mut record = problem.clone();
+            let completion = body.map_or_else(|| problem["canonical_solution"].clone(), Value::from);
+            record.insert("completion".into(), completion);
+            Sample::from_record(index, record, "group")
+        })
+        .collect();
+    let started = Instant::now();
+    let scores = pipeline.score(&samples);
+    let seconds = started.elapsed().as_secs_f64();
+    let mut as_expected = 0;
+    for (problem, score) in problems.iter().zip(&scores) {
+        if score.reward == Some(expected) {
+            as_expected += 1;
+        } else {
+            println!(
+                "  unexpected for {}: reward {:?}, error {:?}",
+                problem["task_id"], score.reward, score.error
+            );
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let programs_per_s = samples.len() as f64 / seconds;
+    println!(
+        "  assay code, {label:>15}: {as_expected}/{} as expected in {seconds:.2} s: {programs_per_s:.1} \
+         programs/s ({workers} sandbox workers)",
+        samples.len()
+    );
+    (programs_per_s, as_expected == samples.len())
 }
 
 fn median(values: &mut [f64]) -> f64 {
