@@ -67,6 +67,10 @@ CHILD_ID = 1
 WORK = "/box/work"
 TMP = "/box/tmp"
 IO = "/box/io"
+# The job's standard streams as files (stdin only when the job has some; the child unlinks it once open).
+STDIN_PATH = IO + "/stdin"
+STDOUT_PATH = IO + "/stdout"
+STDERR_PATH = IO + "/stderr"
 CHILD_SETUP_FAILED = 111
 CHILD_ENVIRONMENT = (
     ("PATH", "/usr/local/bin:/usr/bin:/bin"),
@@ -252,8 +256,8 @@ def wipe_dirs(set_up):
         except OSError:
             remove_tree(path)
     if set_up:
-        os.unlink(IO + "/stdout")
-        os.unlink(IO + "/stderr")
+        os.unlink(STDOUT_PATH)
+        os.unlink(STDERR_PATH)
         return
     for name in os.listdir(IO):
         os.unlink(os.path.join(IO, name))
@@ -401,8 +405,8 @@ def supervise(pid, status_r, header):
         error = (setup[2:] if setup.startswith(b"BE") else setup) or b"child died during setup"
         # Without "B" the body may still sit in the request pipe: the stream is out of sync, so stop here.
         fatal = not body_read
-    out_len, out_total = read_capped(IO + "/stdout", header[OUTPUT], 0)
-    err_len, err_total = read_capped(IO + "/stderr", header[OUTPUT], 1)
+    out_len, out_total = read_capped(STDOUT_PATH, header[OUTPUT], 0)
+    err_len, err_total = read_capped(STDERR_PATH, header[OUTPUT], 1)
     listed, fetched = fetch_files(header[FETCH_PATHS], header[FETCH_BYTES])
     # Wipe before answering: if cleaning fails, this answer says so (fatal) and the server exits, instead
     # of a late error frame being mistaken for the next job's answer.
@@ -451,16 +455,16 @@ def child_setup(header, status_w):
 
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     if stdin_data:
-        fd = os.open(IO + "/stdin", flags, 0o600)
+        fd = os.open(STDIN_PATH, flags, 0o600)
         write_all(fd, stdin_data)
         os.close(fd)
-        fd = os.open(IO + "/stdin", os.O_RDONLY)
-        os.unlink(IO + "/stdin")
+        fd = os.open(STDIN_PATH, os.O_RDONLY)
+        os.unlink(STDIN_PATH)
         os.dup2(fd, 0)
         os.close(fd)
     # Otherwise fd 0 stays the server's /dev/null.
-    for target, name in ((1, "stdout"), (2, "stderr")):
-        fd = os.open(IO + "/" + name, flags | os.O_APPEND, 0o600)
+    for target, path in ((1, STDOUT_PATH), (2, STDERR_PATH)):
+        fd = os.open(path, flags | os.O_APPEND, 0o600)
         os.dup2(fd, target)
         os.close(fd)
 
