@@ -196,22 +196,23 @@ def _check(meta, listener, deadline):
 # Code objects are immutable, and each check still executes them in a fresh namespace. Bounded by the
 # characters of source held (a batch of ~1,000 HumanEval-sized tasks fits); full, it starts over.
 _COMPILED = {}
-_COMPILED_CHARS = [0]
+_COMPILED_CHARS = 0
 MAX_COMPILED_CHARS = 2 << 20
 MAX_COMPILED_SOURCE = 1 << 16
 
 
 def _compiled(source, filename):
+    global _COMPILED_CHARS
     key = (filename, source)
     code = _COMPILED.get(key)
     if code is None:
         code = compile(source, filename, "exec")
         if len(source) <= MAX_COMPILED_SOURCE:
-            if _COMPILED_CHARS[0] + len(source) > MAX_COMPILED_CHARS:
+            if _COMPILED_CHARS + len(source) > MAX_COMPILED_CHARS:
                 _COMPILED.clear()
-                _COMPILED_CHARS[0] = 0
+                _COMPILED_CHARS = 0
             _COMPILED[key] = code
-            _COMPILED_CHARS[0] += len(source)
+            _COMPILED_CHARS += len(source)
     return code
 
 
