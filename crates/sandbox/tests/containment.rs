@@ -224,7 +224,7 @@ for target in (os.getppid(), 1, -1, 0):
         print("refused", target, type(error).__name__, flush=True)
 "#;
     let outcome = pool.run(&python(source)).unwrap();
-    // kill(0) hits the candidate's own process group (its new session): a crash, not a pass.
+    // kill(0) hits the candidate's own process group: a crash, not a pass.
     assert_eq!(
         outcome.status,
         Status::Crashed { signal: libc::SIGKILL },
