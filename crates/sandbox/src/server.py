@@ -635,6 +635,11 @@ if PRELOAD:
 del PRELOAD
 
 
+# More free blocks than this in one size class is not what a freshly started server holds: such a row is
+# not trusted.
+MAX_FILLED_BLOCKS = 1 << 16
+
+
 def free_small_blocks():
     """{block size: free blocks} of CPython's small-object allocator, as sys._debugmallocstats prints them
     (to the C stderr, so read back through a memfd); empty if this interpreter has no such report."""
@@ -653,9 +658,12 @@ def free_small_blocks():
     text = os.pread(report, size, 0).decode("ascii", "replace")
     os.close(report)
     free = {}
-    # Rows of the size-class table: class, block size, pools, blocks in use, free blocks.
+    # Rows of the size-class table: class, block size, pools, blocks in use, free blocks. Rows that do not
+    # look like small-object size classes are skipped (the report is not a stable interface).
     for row in re.finditer(r"(?m)^\s*\d+\s+(\d+)\s+\d+\s+\d+\s+(\d+)\s*$", text):
-        free[int(row.group(1))] = int(row.group(2))
+        size, count = int(row.group(1)), int(row.group(2))
+        if 0 < size <= 512 and size % 16 == 0 and count <= MAX_FILLED_BLOCKS:
+            free[size] = count
     return free
 
 

@@ -257,6 +257,31 @@ fn ptrace_of_the_server_is_refused() {
 }
 
 #[test]
+fn each_job_leads_its_own_process_group_without_a_terminal() {
+    let pool = pool();
+    // The server (PID 1) leads the one session of the sandbox; each job leads a process group in it, so
+    // kill(0) reaches only the job's own processes, and no process has a controlling terminal to reach.
+    let source = r#"
+import os
+try:
+    os.open("/dev/tty", os.O_RDWR)
+    tty = "opened"
+except OSError:
+    tty = "none"
+print(os.getpgid(0) == os.getpid(), os.getsid(0), tty)
+"#;
+    for _ in 0..2 {
+        let outcome = pool.run(&python(source)).unwrap();
+        assert_eq!(
+            outcome.stdout_text(),
+            "True 1 none\n",
+            "stderr: {}",
+            outcome.stderr_text()
+        );
+    }
+}
+
+#[test]
 fn namespaces_and_mounts_cannot_be_created() {
     let pool = pool();
     let source = "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nprint(libc.unshare(0x10000000), libc.mount(b'none', b'/tmp', b'tmpfs', 0, None), libc.setuid(0))";
