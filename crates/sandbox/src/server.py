@@ -691,9 +691,6 @@ def fill_small_blocks():
     return kept
 
 
-# Everything loaded so far goes to the permanent GC generation: collections in a child then never walk
-# (and so never copy-on-write) the server's objects.
-gc.collect()
 def code_names(code):
     """The global and attribute names a code object and the functions nested in it use."""
     names = set(code.co_names)
@@ -722,6 +719,9 @@ def prime_attribute_cache():
         getattr(_socket.socket, name, None)
 
 
+# Everything loaded so far goes to the permanent GC generation (gc.freeze below): collections in a child then
+# never walk (and so never copy-on-write) the server's objects.
+gc.collect()
 prime_attribute_cache()
 FILLED_BLOCKS = fill_small_blocks()
 # Free heap pages go back to the kernel: fewer page-table entries for every fork to copy and every job's
