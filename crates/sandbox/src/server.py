@@ -546,12 +546,7 @@ def _run_candidate(source, preload):
     but ends with os._exit: a full interpreter finalisation in a forked child costs ~50 ms (it frees the
     whole inherited heap); what a program can observe of it (non-daemon threads joined, atexit handlers,
     flushed streams, exit status, traceback on stderr) is reproduced here."""
-    sys.argv = ["main.py"]
-    module = types.ModuleType("__main__")
-    module.__builtins__ = builtins
-    module.__file__ = "main.py"
-    module.__cached__ = None
-    sys.modules["__main__"] = module
+    module = sys.modules["__main__"]  # the candidate's, made by the server (candidate_main)
     try:
         if preload:
             sys.modules["sandbox_preload"].run(source)
@@ -706,18 +701,34 @@ def prime_attribute_cache():
     misses writes an entry there (and releases the name it evicts). A child runs its setup and the preload's
     code for the first time in that code's life, unspecialised, so each module attribute it reads is such
     a lookup; unprimed, the writes cost ~35 copy-on-write faults per job (measured)."""
-    modules = [sys.modules[__name__]]
+    namespaces = [globals()]
     if "sandbox_preload" in sys.modules:
-        modules.append(sys.modules["sandbox_preload"])
+        namespaces.append(vars(sys.modules["sandbox_preload"]))
     names = set()
-    for module in modules:
-        for value in list(vars(module).values()):
+    for namespace in namespaces:
+        for value in list(namespace.values()):
             if isinstance(value, types.FunctionType):
                 names |= code_names(value.__code__)
     for name in sorted(names):
         getattr(os, name, None)
         getattr(_socket.socket, name, None)
 
+
+def candidate_main():
+    """The empty `__main__` module a candidate runs in, as `python3 main.py` would give it."""
+    module = types.ModuleType("__main__")
+    module.__builtins__ = builtins
+    module.__file__ = "main.py"
+    module.__cached__ = None
+    return module
+
+
+# The candidate's `__main__` and `sys.argv`, made once here (each child gets its own copy-on-write copy of
+# both): a child that replaced them itself wrote to `sys` and `sys.modules` and freed this server's module
+# and its argument list (the preload source among them), all in pages it then had to copy.
+SERVER_MODULE = sys.modules["__main__"]
+sys.modules["__main__"] = candidate_main()
+sys.argv = ["main.py"]
 
 # Everything loaded so far goes to the permanent GC generation (gc.freeze below): collections in a child then
 # never walk (and so never copy-on-write) the server's objects.

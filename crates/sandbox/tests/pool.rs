@@ -103,6 +103,26 @@ fn preloaded_code_is_in_every_child_and_one_child_cannot_change_it_for_the_next(
     );
 }
 
+#[test]
+fn every_job_starts_with_an_empty_main_module_and_its_own_argv() {
+    // The server makes the candidates' `__main__` and `sys.argv` once; each job must still find them as
+    // `python3 main.py` would, whatever the jobs before it left there.
+    let config = SandboxConfig {
+        host_uid_base: 1_300_000_600,
+        ..SandboxConfig::default()
+    };
+    let pool = Pool::new(common::sandbox_with(config), Some(1)).unwrap();
+    let job = python(
+        "import sys\nprint(sorted(k for k in globals() if not k.startswith('__')), sys.argv)\n\
+         left_behind = 1\nsys.argv.append('more')\nsys.modules['__main__'].extra = 2\n",
+    );
+    for _ in 0..3 {
+        let outcome = pool.run(&job).unwrap();
+        assert_eq!(outcome.status, Status::Passed, "{}", outcome.stderr_text());
+        assert_eq!(outcome.stdout_text(), "['sys'] ['main.py']\n");
+    }
+}
+
 /// CPUs the job's process may run on, as the job itself sees them.
 fn job_cpus(pool: &Pool, lane: usize) -> String {
     let outcome = pool
