@@ -1,6 +1,7 @@
 # Assay fork server: trusted code, runs as PID 1 of a fresh PID namespace inside the sandbox.
 #
-# Arguments: the preload source (SandboxConfig::preload, may be empty), then the seccomp filters as hex.
+# Run by bootstrap.py (the `-c` script), which compiles this file and the preload in a throwaway child and
+# runs it with the preload's code object (or None) as PRELOAD_CODE. Arguments: the seccomp filters as hex.
 # Protocol (little-endian u32 length prefix + payload, over fds 0 and 1 as started by Rust):
 #   server -> rust : frame(JSON {"ready": true, "pid": ...}) once at start.
 #   rust -> server : frame(binary header: HEADER = body_len, wall_ms, cpu_s, memory, nproc, fsize, nofile,
@@ -93,9 +94,8 @@ class SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-PRELOAD = sys.argv[1]
 FILTERS = []
-for _hex in sys.argv[2:]:
+for _hex in sys.argv[1:]:
     _raw = bytes.fromhex(_hex)
     _buf = ctypes.create_string_buffer(_raw, len(_raw))
     FILTERS.append((SockFprog(len(_raw) // 8, ctypes.addressof(_buf)), _buf))
@@ -621,13 +621,13 @@ exec(compile(_WARM_UP, "warm_up.py", "exec"), {"__name__": "__warm_up__"})
 del _WARM_UP
 
 # The embedding harness's trusted helper code (SandboxConfig::preload), loaded once for every child.
-if PRELOAD:
+if PRELOAD_CODE is not None:  # noqa: F821 (set by bootstrap.py)
     _preload = types.ModuleType("sandbox_preload")
     _preload.__file__ = "sandbox_preload.py"
     sys.modules["sandbox_preload"] = _preload
-    exec(compile(PRELOAD, "sandbox_preload.py", "exec"), _preload.__dict__)
+    exec(PRELOAD_CODE, _preload.__dict__)  # noqa: F821
     del _preload
-del PRELOAD
+del PRELOAD_CODE  # noqa: F821
 
 
 # More free blocks than this in one size class is not what a freshly started server holds: such a row is

@@ -1,7 +1,7 @@
 //! One sandboxed fork server: start, run jobs one at a time, kill.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -16,8 +16,10 @@ use crate::protocol::{read_exact_by, read_ready, read_response, send_job};
 use crate::sandbox::Prepared;
 use crate::{FetchFiles, FetchedFiles, Job, Outcome, SandboxError};
 
-/// The fork-server script, trusted code shipped with the crate.
+/// The fork-server script, trusted code shipped with the crate; sent to the bootstrap on its stdin.
 const SERVER_SCRIPT: &str = include_str!("server.py");
+/// The `-c` script of every server: compiles the server and the preload in a throwaway child, then runs them.
+const BOOTSTRAP_SCRIPT: &str = include_str!("bootstrap.py");
 
 pub(crate) struct Worker {
     child: Child,
@@ -34,8 +36,7 @@ impl Worker {
         let (diag_read, diag_write): (OwnedFd, OwnedFd) = pipe2(OFlag::O_CLOEXEC).map_err(std::io::Error::from)?;
         let mut command = Command::new(&prepared.interpreter.executable);
         command
-            .args(["-I", "-S", "-c", SERVER_SCRIPT])
-            .arg(prepared.config.preload.as_deref().unwrap_or(""))
+            .args(["-I", "-S", "-c", BOOTSTRAP_SCRIPT])
             .args(&prepared.filters)
             .env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
@@ -76,11 +77,13 @@ impl Worker {
             }
         };
         let _ = fcntl(&diagnostics, FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
-        let (Some(requests), Some(responses)) = (child.stdin.take(), child.stdout.take()) else {
+        let (Some(mut requests), Some(responses)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
             let _ = child.wait();
             return Err(SandboxError::Server("missing stdio pipes".into()));
         };
+        let preload = prepared.config.preload.as_deref().unwrap_or("");
+        let sources = send_sources(&mut requests, &[SERVER_SCRIPT, preload]);
         let mut worker = Self {
             child,
             requests: Some(requests),
@@ -89,6 +92,11 @@ impl Worker {
             healthy: true,
             lane,
         };
+        if let Err(error) = sources {
+            return Err(worker.failure(SandboxError::Server(format!(
+                "cannot send the server its sources: {error}"
+            ))));
+        }
         let deadline = Instant::now() + prepared.config.startup_timeout;
         match read_ready(&mut worker.responses, deadline) {
             Ok(ready) if ready.ready && ready.pid == 1 => Ok(worker),
@@ -209,6 +217,16 @@ impl Worker {
         }
         Ok(files)
     }
+}
+
+/// The bootstrap's frames: each source as a little-endian u32 length and its UTF-8 bytes.
+fn send_sources(pipe: &mut ChildStdin, sources: &[&str]) -> std::io::Result<()> {
+    for source in sources {
+        let len = u32::try_from(source.len()).map_err(|_| std::io::Error::other("source beyond 4 GiB"))?;
+        pipe.write_all(&len.to_le_bytes())?;
+        pipe.write_all(source.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// How long a server gets to exit by itself once its request pipe is closed.

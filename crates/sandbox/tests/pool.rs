@@ -104,6 +104,25 @@ fn preloaded_code_is_in_every_child_and_one_child_cannot_change_it_for_the_next(
 }
 
 #[test]
+fn a_preload_that_does_not_compile_stops_the_start_with_the_compiler_error() {
+    // The bootstrap compiles the server and the preload in a throwaway child: its failure must reach the
+    // caller as a start-up error that shows the traceback, not as a server that never answers.
+    let config = SandboxConfig {
+        host_uid_base: 1_300_000_700,
+        preload: Some("def broken(:\n    pass\n".into()),
+        ..SandboxConfig::default()
+    };
+    let error = match Pool::new(common::sandbox_with(config), Some(1)) {
+        Ok(pool) => pool.run(&python("print(1)")).map(|_| ()).unwrap_err(),
+        Err(error) => error,
+    }
+    .to_string();
+    assert!(error.contains("SyntaxError"), "{error}");
+    assert!(error.contains("sandbox_preload.py"), "{error}");
+    assert!(error.contains("compiling the server or the preload failed"), "{error}");
+}
+
+#[test]
 fn every_job_starts_with_an_empty_main_module_and_its_own_argv() {
     // The server makes the candidates' `__main__` and `sys.argv` once; each job must still find them as
     // `python3 main.py` would, whatever the jobs before it left there.
