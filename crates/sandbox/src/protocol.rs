@@ -111,6 +111,18 @@ pub(crate) struct Ready {
     pub pid: i64,
 }
 
+/// Writes the bootstrap's frames (`bootstrap.py`): each source as a u32 length and its UTF-8 bytes.
+pub(crate) fn send_sources(pipe: &mut impl Write, sources: &[&str]) -> std::io::Result<()> {
+    let mut frames = Vec::with_capacity(sources.iter().map(|source| 4 + source.len()).sum());
+    for source in sources {
+        if u32::try_from(source.len()).is_err() {
+            return Err(std::io::Error::other("source beyond 4 GiB"));
+        }
+        push_text(&mut frames, source.as_bytes());
+    }
+    pipe.write_all(&frames)
+}
+
 /// Writes the header frame (binary, `HEADER` in `server.py`) and the body of `job`.
 pub(crate) fn send_job(pipe: &mut impl Write, job: &Job, fetch: &FetchFiles) -> Result<(), SandboxError> {
     let body = job.encode_body();

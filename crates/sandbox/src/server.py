@@ -725,7 +725,7 @@ def candidate_main():
 
 # The candidate's `__main__` and `sys.argv`, made once here (each child gets its own copy-on-write copy of
 # both): a child that replaced them itself wrote to `sys` and `sys.modules` and freed this server's module
-# and its argument list (the preload source among them), all in pages it then had to copy.
+# and its argument list, all in pages it then had to copy.
 sys.modules["__main__"] = candidate_main()
 sys.argv = ["main.py"]
 

@@ -1,7 +1,7 @@
 //! One sandboxed fork server: start, run jobs one at a time, kill.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -12,7 +12,7 @@ use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::unistd::pipe2;
 
 use crate::outcome::{Ending, classify};
-use crate::protocol::{read_exact_by, read_ready, read_response, send_job};
+use crate::protocol::{read_exact_by, read_ready, read_response, send_job, send_sources};
 use crate::sandbox::Prepared;
 use crate::{FetchFiles, FetchedFiles, Job, Outcome, SandboxError};
 
@@ -217,16 +217,6 @@ impl Worker {
         }
         Ok(files)
     }
-}
-
-/// The bootstrap's frames: each source as a little-endian u32 length and its UTF-8 bytes.
-fn send_sources(pipe: &mut ChildStdin, sources: &[&str]) -> std::io::Result<()> {
-    for source in sources {
-        let len = u32::try_from(source.len()).map_err(|_| std::io::Error::other("source beyond 4 GiB"))?;
-        pipe.write_all(&len.to_le_bytes())?;
-        pipe.write_all(source.as_bytes())?;
-    }
-    Ok(())
 }
 
 /// How long a server gets to exit by itself once its request pipe is closed.
