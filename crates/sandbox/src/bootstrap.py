@@ -1,8 +1,10 @@
 # Assay fork server bootstrap: trusted code, the `-c` script of every sandbox fork server (see server.py).
 #
-# Rust writes two frames to fd 0 first (little-endian u32 length + UTF-8 source each): server.py, then the
-# preload (SandboxConfig::preload; empty for none). A throwaway child compiles both and hands the code objects
-# back marshalled; this process loads them and runs the server with the preload's code as PRELOAD_CODE.
+# Rust writes three frames to fd 0 first (little-endian u32 length + bytes each): server.py and the preload
+# (SandboxConfig::preload; empty for none) as UTF-8 source, then the shared object of the native job loop
+# (forkloop.c). A throwaway child compiles both sources and hands the code objects back marshalled; this
+# process loads them and runs the server with the preload's code as PRELOAD_CODE and the shared object's
+# bytes as NATIVE_LOOP.
 #
 # Why: compiling server.py here (it used to be the `-c` script itself) left ~2 MiB of the parser's and
 # compiler's freed memory resident between the objects that stay, ~500 pages that every fork copied the
@@ -58,5 +60,6 @@ def _compiled(server, preload):
 
 
 _SERVER_CODE, PRELOAD_CODE = marshal.loads(_compiled(_frame(), _frame()))
+NATIVE_LOOP = _frame()
 del _read, _frame, _compiled
 exec(_SERVER_CODE)

@@ -111,14 +111,15 @@ pub(crate) struct Ready {
     pub pid: i64,
 }
 
-/// Writes the bootstrap's frames (`bootstrap.py`): each source as a u32 length and its UTF-8 bytes.
-pub(crate) fn send_sources(pipe: &mut impl Write, sources: &[&str]) -> std::io::Result<()> {
+/// Writes the bootstrap's frames (`bootstrap.py`): each as a u32 length and its bytes (the server's and the
+/// preload's UTF-8 source, the native loop's shared object).
+pub(crate) fn send_sources(pipe: &mut impl Write, sources: &[&[u8]]) -> std::io::Result<()> {
     let mut frames = Vec::with_capacity(sources.iter().map(|source| 4 + source.len()).sum());
     for source in sources {
         if u32::try_from(source.len()).is_err() {
             return Err(std::io::Error::other("source beyond 4 GiB"));
         }
-        push_text(&mut frames, source.as_bytes());
+        push_text(&mut frames, source);
     }
     pipe.write_all(&frames)
 }

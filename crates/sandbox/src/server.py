@@ -1,13 +1,15 @@
 # Assay fork server: trusted code, runs as PID 1 of a fresh PID namespace inside the sandbox.
 #
 # Run by bootstrap.py (the `-c` script), which compiles this file and the preload in a throwaway child and
-# runs it with the preload's code object (or None) as PRELOAD_CODE. Arguments: the seccomp filters as hex.
+# runs it with the preload's code object (or None) as PRELOAD_CODE and the bytes of the native job loop's
+# shared object (forkloop.c) as NATIVE_LOOP. Arguments: the seccomp filters as hex.
+# The per-job loop of the server itself (read a header, fork, supervise, answer) is forkloop.c; this file
+# sets the server up and holds everything a forked child runs.
 # Protocol (little-endian u32 length prefix + payload, over fds 0 and 1 as started by Rust):
 #   server -> rust : frame(JSON {"ready": true, "pid": ...}) once at start.
 #   rust -> server : frame(binary header: HEADER = body_len, wall_ms, cpu_s, memory, nproc, fsize, nofile,
 #                    output, fetch_bytes, fetch_count, then fetch_count paths as u32 length + UTF-8) then the
-#                    raw body (body_len bytes). Binary, not JSON: parsing JSON in this loop touched ~45
-#                    heap pages per job, each a copy-on-write fault after every fork.
+#                    raw body (body_len bytes).
 #   The body is read by the forked CHILD, never by this server, so the server's memory never holds candidate
 #   code, stdin or files that a later child could scrape out of the inherited heap.
 #   body = binary (see parse_body and Job::encode_body): kind (Python source, preload payload for
@@ -31,12 +33,9 @@ import gc
 import json
 import os
 import resource
-import select
 import signal
-import stat
 import struct
 import sys
-import time
 import types
 
 # Warm imports: modules that typical candidate programs import (HumanEval prompts start with
@@ -129,16 +128,6 @@ def read_exact(fd, n):
     return b"".join(chunks)
 
 
-def read_frame(fd):
-    head = read_exact(fd, 4)
-    if head is None:
-        return None
-    payload = read_exact(fd, struct.unpack("<I", head)[0])
-    if payload is None:
-        return None
-    return payload
-
-
 def write_all(fd, data):
     view = memoryview(data)
     while view:
@@ -151,18 +140,11 @@ def send_frame(raw, *tails):
         write_all(RESP, tail)
 
 
-# The wire records (little-endian; must match protocol.rs and Job::encode_body).
-HEADER = struct.Struct("<9Q")
-# wall_ms, cpu_ms, maxrss_kb, timed_out, exit_code (-1: none), signal (0: none), fatal, stdout_len,
-# stdout_total, stderr_len, stderr_total, error length, fetched count.
-RESPONSE = struct.Struct("<ddQBiiBQQQQII")
-FETCHED = struct.Struct("<IQ")
+# The job body's records (little-endian; must match Job::encode_body).
 U32 = struct.Struct("<I")
 U64 = struct.Struct("<Q")
-# Indexes into a parsed header, a plain tuple: HEADER's fields, then the fetch paths. (A namedtuple instance
-# per job wrote to its class and its constructor's pages, which every fork makes copy-on-write again: ~7
-# page faults per job in this server.)
-BODY_LEN, WALL_MS, CPU_S, MEMORY, NPROC, FSIZE, NOFILE, OUTPUT, FETCH_BYTES, FETCH_PATHS = range(10)
+# Indexes into a child's header, a tuple of the numbers of the request header (forkloop.c's `job`).
+BODY_LEN, WALL_MS, CPU_S, MEMORY, NPROC, FSIZE, NOFILE, OUTPUT, FETCH_BYTES = range(9)
 PROGRAM_PRELOAD = 1
 PROGRAM_EXEC = 2
 
@@ -183,11 +165,6 @@ def read_texts(raw, at):
         text, at = read_text(raw, at)
         texts.append(text)
     return texts, at
-
-
-def parse_header(raw):
-    paths, _ = read_texts(raw, HEADER.size)
-    return (*HEADER.unpack_from(raw), paths)
 
 
 def parse_body(body):
@@ -213,237 +190,6 @@ def parse_body(body):
         contents.append((path, body[at : at + size]))
         at += size
     return kind, argv, source, stdin_data, contents
-
-
-def fatal_frame(error):
-    text = ("server: " + repr(error)).encode("utf-8", "replace")
-    return RESPONSE.pack(0.0, 0.0, 0, 0, -1, 0, 1, 0, 0, 0, 0, len(text), 0) + text
-
-
-def prepare_dirs():
-    # The server's umask (0o022) leaves these modes as they are.
-    for path, mode in ((WORK, 0o755), (TMP, 0o700)):
-        os.mkdir(path, mode)
-        os.chown(path, CHILD_ID, CHILD_ID)
-
-
-def remove_tree(top):
-    """Deletes `top` without recursion or long paths: every subdirectory is first renamed to a
-    fresh name directly under /box, so a 16k-deep tree (the tmpfs inode cap) costs neither Python
-    recursion nor PATH_MAX. Runs after every process of the job is dead, so nothing races it."""
-    if not os.path.lexists(top):
-        return
-    pending = [top]
-    moved = 0
-    while pending:
-        directory = pending.pop()
-        with os.scandir(directory) as listing:
-            entries = list(listing)
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                moved += 1
-                flat = "/box/.wipe-%d" % moved
-                os.rename(entry.path, flat)
-                pending.append(flat)
-            else:
-                os.unlink(entry.path)
-        os.rmdir(directory)
-
-
-def wipe_dirs(set_up):
-    """Empties the job's directories and the capture files. `set_up`: the child finished its setup, so IO
-    holds exactly stdout and stderr (it unlinked its stdin file itself, and candidates cannot enter IO)."""
-    # No ".wipe-*" leftovers to look for: remove_tree finishes what it renames, or raises, and a failed
-    # wipe is fatal (the server exits before another job).
-    for path in (WORK, TMP):
-        try:
-            os.rmdir(path)  # the common case: the job left its directories empty
-        except OSError:
-            remove_tree(path)
-    if set_up:
-        os.unlink(STDOUT_PATH)
-        os.unlink(STDERR_PATH)
-        return
-    for name in os.listdir(IO):
-        os.unlink(os.path.join(IO, name))
-
-
-def kill_everyone_else():
-    # As PID 1, kill(-1) reaches every other process of the namespace (orphans, setsid'd daemons...).
-    try:
-        os.kill(-1, signal.SIGKILL)
-    except ProcessLookupError:
-        # Not one other process, not even a zombie (kill(-1) counts those too): nothing to reap. The usual
-        # case after a job, and it skips waitpid's ChildProcessError (~2 page faults per job).
-        return
-    while True:
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
-
-
-# Output is read into one preallocated buffer that is zeroed after every run, so a later child cannot find an
-# earlier child's output (e.g. a correct sibling's answer) in the heap it inherits.
-SCRATCH = [bytearray(0), bytearray(0)]
-
-
-def read_capped(path, cap, slot):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return 0, 0
-    try:
-        # The size from lseek, not fstat: a stat result is a 20-field object whose allocation wrote to pages
-        # that every fork had made copy-on-write again (~3 page faults per stream per job).
-        total = os.lseek(fd, 0, os.SEEK_END)
-        wanted = min(cap, total)
-        # Grown to what outputs need, not to the cap: a 1 MiB buffer per stream would be a quarter of this
-        # server's private memory, and every fork copies the page-table entries of all of it.
-        if len(SCRATCH[slot]) < wanted:
-            SCRATCH[slot] = bytearray(max(wanted, 2 * len(SCRATCH[slot]), 4096))
-        view = memoryview(SCRATCH[slot])
-        got = 0
-        while got < wanted:
-            n = os.preadv(fd, [view[got:wanted]], got)
-            if n == 0:
-                break
-            got += n
-        return got, total
-    finally:
-        os.close(fd)
-
-
-def open_in_work(rel):
-    """Opens WORK/rel for reading without following a symlink in any component; None when that fails."""
-    parts = rel.split("/")
-    if rel.startswith("/") or any(part in ("", ".", "..") for part in parts):
-        return None
-    directory_flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-    try:
-        fd = os.open(WORK, directory_flags)
-    except OSError:
-        return None
-    try:
-        for part in parts[:-1]:
-            inner = os.open(part, directory_flags, dir_fd=fd)
-            os.close(fd)
-            fd = inner
-        # O_NONBLOCK: opening a FIFO left behind must not block the server.
-        return os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-def fetch_files(paths, budget):
-    """Reads the requested regular files of WORK (every process of the job is dead by now), whole files only,
-    within `budget` bytes in total. Returns the (index in `paths`, length) list and the buffers, zeroed after
-    sending."""
-    listed, buffers = [], []
-    for index, rel in enumerate(paths):
-        fd = open_in_work(rel)
-        if fd is None:
-            continue
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > budget:
-                continue
-            buffer = bytearray(info.st_size)
-            got = 0
-            with memoryview(buffer) as view:
-                while got < len(buffer):
-                    n = os.readv(fd, [view[got:]])
-                    if n == 0:
-                        break
-                    got += n
-        except OSError:
-            continue
-        finally:
-            os.close(fd)
-        del buffer[got:]
-        budget -= got
-        listed.append((index, got))
-        buffers.append(buffer)
-    return listed, buffers
-
-
-POLLER = select.poll()
-
-
-def supervise(pid, status_r, header):
-    started = time.monotonic()
-    deadline = started + header[WALL_MS] / 1000.0
-    pidfd = os.pidfd_open(pid)
-    # Only the child's exit is waited for: its setup status (a few bytes, far below the pipe's capacity) is
-    # read once it is gone, so the child's status writes do not wake this server.
-    poller = POLLER
-    poller.register(pidfd, select.POLLIN)
-    setup = b""
-    timed_out = False
-    while not poller.poll(max(1, int((deadline - time.monotonic()) * 1000))):
-        if time.monotonic() >= deadline:
-            timed_out = True
-            break
-    if timed_out:
-        os.kill(pid, signal.SIGKILL)
-    _, status, usage = os.wait4(pid, 0)
-    wall_ms = (time.monotonic() - started) * 1000.0
-    kill_everyone_else()
-    poller.unregister(pidfd)
-    os.close(pidfd)
-    try:
-        while len(setup) < 4096:
-            data = os.read(status_r, 4096)
-            if not data:
-                break
-            setup += data
-    except BlockingIOError:
-        pass
-    os.close(status_r)
-    body_read = setup.startswith(b"B")
-    set_up = setup.startswith(b"BR")
-    error = b""
-    fatal = False
-    if not set_up:
-        error = (setup[2:] if setup.startswith(b"BE") else setup) or b"child died during setup"
-        # Without "B" the body may still sit in the request pipe: the stream is out of sync, so stop here.
-        fatal = not body_read
-    out_len, out_total = read_capped(STDOUT_PATH, header[OUTPUT], 0)
-    err_len, err_total = read_capped(STDERR_PATH, header[OUTPUT], 1)
-    listed, fetched = fetch_files(header[FETCH_PATHS], header[FETCH_BYTES])
-    # Wipe before answering: if cleaning fails, this answer says so (fatal) and the server exits, instead
-    # of a late error frame being mistaken for the next job's answer.
-    try:
-        wipe_dirs(set_up)
-    except BaseException:
-        fatal = True
-    response = RESPONSE.pack(
-        wall_ms,
-        (usage.ru_utime + usage.ru_stime) * 1000.0,
-        usage.ru_maxrss,
-        timed_out,
-        os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1,
-        os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
-        fatal,
-        out_len,
-        out_total,
-        err_len,
-        err_total,
-        len(error),
-        len(listed),
-    )
-    response += error
-    if listed:
-        response += b"".join([FETCHED.pack(index, size) for index, size in listed])
-    send_frame(response, memoryview(SCRATCH[0])[:out_len], memoryview(SCRATCH[1])[:err_len], *fetched)
-    SCRATCH[0][:out_len] = bytes(out_len)
-    SCRATCH[1][:err_len] = bytes(err_len)
-    for buffer in fetched:
-        buffer[:] = bytes(len(buffer))
-    if fatal:
-        os._exit(1)
 
 
 def child_setup(header, status_w):
@@ -500,32 +246,44 @@ def child_setup(header, status_w):
     return argv if program_kind == PROGRAM_EXEC else None, program_kind == PROGRAM_PRELOAD, source
 
 
+class Job(ctypes.Structure):
+    """What the native loop hands a forked child (forkloop.c's `struct job`)."""
+
+    _fields_ = [("numbers", ctypes.c_uint64 * 9), ("status_w", ctypes.c_int)]
+
+
+def load_native_loop(image):
+    """forkloop.c's `assay_serve`, loaded from `image` through a file that exists only for the dlopen (this
+    tmpfs is the one place in the sandbox the server can write; nothing else runs yet to see the file). Loaded
+    with PyDLL: the interpreter's lock stays held in the loop, and no other thread exists to want it."""
+    path = "/box/.assay-forkloop.so"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o500)
+    try:
+        write_all(fd, image)
+    finally:
+        os.close(fd)
+    try:
+        loop = ctypes.PyDLL(path).assay_serve
+    finally:
+        os.unlink(path)
+    loop.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.POINTER(Job))
+    loop.restype = ctypes.c_int
+    return loop
+
+
+SERVE_JOBS = load_native_loop(NATIVE_LOOP)  # noqa: F821 (set by bootstrap.py)
+del NATIVE_LOOP  # noqa: F821
+JOB = Job()
+
+
 def serve():
+    """Answers ready, then enters the native loop, which returns only in each forked child: (header, status_w).
+    The child skips CPython's after-fork hooks (os.fork runs them): they re-create locks that only another
+    thread could have held, and this server has no other thread, registers no at-fork callbacks and imports
+    neither threading nor random; the child's interpreter state is the server's, whole and consistent."""
     send_frame(json.dumps({"ready": True, "pid": os.getpid()}).encode())
-    while True:
-        raw = read_frame(REQ)
-        if raw is None:
-            os._exit(0)
-        header = parse_header(raw)
-        try:
-            prepare_dirs()
-            # Non-blocking, so that the setup status is read after the child's exit without waiting.
-            status_r, status_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-            pid = os.fork()
-        except BaseException as error:
-            send_frame(fatal_frame(error))
-            os._exit(1)
-        if pid == 0:
-            os.close(status_r)
-            return header, status_w
-        os.close(status_w)
-        try:
-            supervise(pid, status_r, header)
-        except BaseException as error:
-            try:
-                send_frame(fatal_frame(error))
-            finally:
-                os._exit(1)
+    SERVE_JOBS(REQ, RESP, JOB)
+    return tuple(JOB.numbers), JOB.status_w
 
 
 def _exit_status(exit_request):

@@ -20,6 +20,8 @@ use crate::{FetchFiles, FetchedFiles, Job, Outcome, SandboxError};
 const SERVER_SCRIPT: &str = include_str!("server.py");
 /// The `-c` script of every server: compiles the server and the preload in a throwaway child, then runs them.
 const BOOTSTRAP_SCRIPT: &str = include_str!("bootstrap.py");
+/// The server's per-job loop, compiled from `forkloop.c` by build.rs.
+const NATIVE_LOOP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/forkloop.so"));
 
 pub(crate) struct Worker {
     child: Child,
@@ -83,7 +85,10 @@ impl Worker {
             return Err(SandboxError::Server("missing stdio pipes".into()));
         };
         let preload = prepared.config.preload.as_deref().unwrap_or("");
-        let sources = send_sources(&mut requests, &[SERVER_SCRIPT, preload]);
+        let sources = send_sources(
+            &mut requests,
+            &[SERVER_SCRIPT.as_bytes(), preload.as_bytes(), NATIVE_LOOP],
+        );
         let mut worker = Self {
             child,
             requests: Some(requests),

@@ -2,7 +2,7 @@
 
 mod common;
 
-use assay_sandbox::{Job, Limits, Status};
+use assay_sandbox::{Job, Limits, Pool, SandboxConfig, SandboxError, Status};
 use common::{assert_pool_healthy, pool, python, sandbox};
 
 #[test]
@@ -145,6 +145,33 @@ fn bad_file_paths_are_rejected_before_running() {
     assert!(error.is_input_error());
     let huge = python("pass").with_file("big.bin", vec![0u8; 200 << 20]);
     assert!(pool.run(&huge).unwrap_err().is_input_error());
+}
+
+#[test]
+fn a_failed_child_setup_is_reported_and_leaves_nothing_behind() {
+    // More files than the working tmpfs has inodes (16,384): the child's setup fails after it read its body,
+    // which the server reports as ours, not as the candidate's failure; it wipes what was written and serves on.
+    let base = 1_300_000_800;
+    let config = SandboxConfig {
+        host_uid_base: base,
+        ..SandboxConfig::default()
+    };
+    let pool = Pool::new(common::sandbox_with(config), Some(1)).expect("pool starts");
+    let server = common::servers_with_host_uid(base);
+    let mut crowded = python("pass");
+    for index in 0..17_000 {
+        crowded = crowded.with_file(format!("d{}/f{index}", index % 7), "");
+    }
+    let error = pool.run(&crowded).unwrap_err();
+    assert!(matches!(error, SandboxError::ChildSetup(_)), "{error}");
+    assert!(error.to_string().contains("No space left"), "{error}");
+    // The same server serves the next job (a failed wipe would have ended it), in empty directories.
+    let outcome = pool
+        .run(&python("import os; print(sorted(os.listdir('.')), os.listdir('/tmp'))"))
+        .unwrap();
+    assert_eq!(outcome.status, Status::Passed, "stderr: {}", outcome.stderr_text());
+    assert_eq!(outcome.stdout_text(), "[] []\n");
+    assert_eq!(common::servers_with_host_uid(base), server);
 }
 
 #[test]
