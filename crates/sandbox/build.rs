@@ -1,5 +1,6 @@
-//! Compiles the fork server's native job loop (`src/forkloop.c`) into a shared object that `worker.rs` embeds
-//! and hands to each server, which loads it inside the sandbox. Built with the system C compiler (`$CC`, else
+//! Compiles the fork server's native parts (`src/forkloop.c`, the per-job loop, and `src/childsetup.c`, a
+//! child's setup) into one shared object that `worker.rs` embeds and hands to each server, which loads it
+//! inside the sandbox. Built with the system C compiler (`$CC`, else
 //! `cc`), which Rust already needs on Linux as its linker; a failure stops the build with the compiler's
 //! message.
 
@@ -8,7 +9,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/forkloop.c");
+    const SOURCES: [&str; 2] = ["src/forkloop.c", "src/childsetup.c"];
+    for path in SOURCES.iter().chain(&["src/forkloop.h"]) {
+        println!("cargo:rerun-if-changed={path}");
+    }
     println!("cargo:rerun-if-env-changed=CC");
     let output = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("forkloop.so");
     let compiler = env::var("CC").unwrap_or_else(|_| "cc".to_owned());
@@ -25,11 +29,11 @@ fn main() {
             "-o",
         ])
         .arg(&output)
-        .arg("src/forkloop.c")
+        .args(SOURCES)
         .status()
-        .unwrap_or_else(|error| panic!("cannot run the C compiler `{compiler}` for src/forkloop.c: {error}"));
+        .unwrap_or_else(|error| panic!("cannot run the C compiler `{compiler}` for {SOURCES:?}: {error}"));
     assert!(
         status.success(),
-        "`{compiler}` failed to compile src/forkloop.c ({status})"
+        "`{compiler}` failed to compile {SOURCES:?} ({status})"
     );
 }

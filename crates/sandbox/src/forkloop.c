@@ -30,23 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "forkloop.h"
+
 #define EXPORT __attribute__((visibility("default")))
 
-enum { BODY_LEN, WALL_MS, CPU_S, MEMORY, NPROC, FSIZE, NOFILE, OUTPUT, FETCH_BYTES, HEADER_NUMBERS };
-
-/* What a child needs of its job; filled in the child only. Mirrored by server.py's `Job`. */
-struct job {
-    uint64_t numbers[HEADER_NUMBERS];
-    int status_w;
-};
-
-static const char WORK[] = "/box/work";
-static const char TMP[] = "/box/tmp";
-static const char IO[] = "/box/io";
-static const char STDOUT_PATH[] = "/box/io/stdout";
-static const char STDERR_PATH[] = "/box/io/stderr";
-static const uid_t CHILD_ID = 1;
-static const size_t SETUP_STATUS_CAP = 4096;
+enum { SETUP_STATUS_CAP = 4096 };
 /* wall_ms, cpu_ms, maxrss_kb, timed_out, exit_code, signal, fatal, stdout_len, stdout_total, stderr_len,
  * stderr_total, error length, fetched count: `<ddQBiiBQQQQII` (protocol.rs, Response::parse). */
 enum { RESPONSE_FIXED = 8 + 8 + 8 + 1 + 4 + 4 + 1 + 8 * 4 + 4 + 4, FETCHED_ENTRY = 4 + 8 };
@@ -598,8 +586,9 @@ static void supervise(pid_t pid, int status_r, const struct header *header) {
     }
 }
 
-/* Serves jobs from `request_fd`, answering on `response_fd`. Returns 0 in each forked child, with its job in
- * `job`; in this server it never returns (it exits at the end of the request stream, or after a fatal frame). */
+/* Serves jobs from `request_fd`, answering on `response_fd`. Returns 0 only in a forked child of a Python or
+ * preload job, set up and with its program in `job` (an exec job's child execs); in this server it never
+ * returns (it exits at the end of the request stream, or after a fatal frame). */
 EXPORT int assay_serve(int request_fd, int response_fd, struct job *job) {
     requests = request_fd;
     responses = response_fd;
@@ -617,8 +606,7 @@ EXPORT int assay_serve(int request_fd, int response_fd, struct job *job) {
         }
         if (pid == 0) {
             close(status[0]);
-            memcpy(job->numbers, header.numbers, sizeof job->numbers);
-            job->status_w = status[1];
+            child_setup(requests, responses, status[1], header.numbers, job);
             return 0;
         }
         close(status[1]);

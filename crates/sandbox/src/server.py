@@ -3,8 +3,8 @@
 # Run by bootstrap.py (the `-c` script), which compiles this file and the preload in a throwaway child and
 # runs it with the preload's code object (or None) as PRELOAD_CODE and the bytes of the native job loop's
 # shared object (forkloop.c) as NATIVE_LOOP. Arguments: the seccomp filters as hex.
-# The per-job loop of the server itself (read a header, fork, supervise, answer) is forkloop.c; this file
-# sets the server up and holds everything a forked child runs.
+# The per-job loop of the server itself (read a header, fork, supervise, answer) and each child's setup are
+# native (forkloop.c, childsetup.c); this file sets the server up and runs the candidate in each set-up child.
 # Protocol (little-endian u32 length prefix + payload, over fds 0 and 1 as started by Rust):
 #   server -> rust : frame(JSON {"ready": true, "pid": ...}) once at start.
 #   rust -> server : frame(binary header: HEADER = body_len, wall_ms, cpu_s, memory, nproc, fsize, nofile,
@@ -12,7 +12,7 @@
 #                    raw body (body_len bytes).
 #   The body is read by the forked CHILD, never by this server, so the server's memory never holds candidate
 #   code, stdin or files that a later child could scrape out of the inherited heap.
-#   body = binary (see parse_body and Job::encode_body): kind (Python source, preload payload for
+#   body = binary (see childsetup.c and Job::encode_body): kind (Python source, preload payload for
 #          sandbox_preload.run(payload), or exec argv), the files' paths and sizes, then the source or
 #          payload, stdin and the file contents.
 #   server -> rust : frame(binary response: RESPONSE, then the error text, then FETCHED (index into the
@@ -32,7 +32,6 @@ import ctypes
 import gc
 import json
 import os
-import resource
 import signal
 import struct
 import sys
@@ -64,18 +63,9 @@ os.dup2(_null, 0)
 os.dup2(_null, 1)
 os.close(_null)
 
-CHILD_ID = 1
-WORK = "/box/work"
-TMP = "/box/tmp"
-IO = "/box/io"
-# The job's standard streams as files (stdin only when the job has some; the child unlinks it once open).
-STDIN_PATH = IO + "/stdin"
-STDOUT_PATH = IO + "/stdout"
-STDERR_PATH = IO + "/stderr"
-CHILD_SETUP_FAILED = 111
 CHILD_ENVIRONMENT = (
     ("PATH", "/usr/local/bin:/usr/bin:/bin"),
-    ("HOME", WORK),
+    ("HOME", "/box/work"),
     ("TMPDIR", "/tmp"),
     ("LANG", "C.UTF-8"),
     ("PYTHONHASHSEED", "0"),
@@ -102,7 +92,7 @@ for _hex in sys.argv[1:]:
 libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 # One session for the server and its children, made once: a session per child made the kernel build and later
 # tear down a scheduler autogroup for every job (~0.1 ms per job measured here). Children still get process
-# groups of their own (child_setup), so a candidate's kill(0) reaches only its own processes.
+# groups of their own (childsetup.c), so a candidate's kill(0) reaches only its own processes.
 os.setsid()
 libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
@@ -114,18 +104,6 @@ os.environ.clear()
 for _name, _value in CHILD_ENVIRONMENT:
     os.environ[_name] = _value
 os.umask(0o022)
-SUPPLEMENTARY_GROUPS = os.getgroups()
-
-
-def read_exact(fd, n):
-    chunks = []
-    while n > 0:
-        chunk = os.read(fd, min(n, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
 
 
 def write_all(fd, data):
@@ -140,116 +118,13 @@ def send_frame(raw, *tails):
         write_all(RESP, tail)
 
 
-# The job body's records (little-endian; must match Job::encode_body).
-U32 = struct.Struct("<I")
-U64 = struct.Struct("<Q")
-# Indexes into a child's header, a tuple of the numbers of the request header (forkloop.c's `job`).
-BODY_LEN, WALL_MS, CPU_S, MEMORY, NPROC, FSIZE, NOFILE, OUTPUT, FETCH_BYTES = range(9)
-PROGRAM_PRELOAD = 1
-PROGRAM_EXEC = 2
-
-
-def read_text(raw, at):
-    """The u32-length-prefixed UTF-8 string at offset `at`, and the offset after it."""
-    (size,) = U32.unpack_from(raw, at)
-    at += U32.size
-    return raw[at : at + size].decode(), at + size
-
-
-def read_texts(raw, at):
-    """A u32 count and that many length-prefixed strings at offset `at`: (strings, offset after)."""
-    (count,) = U32.unpack_from(raw, at)
-    at += U32.size
-    texts = []
-    for _ in range(count):
-        text, at = read_text(raw, at)
-        texts.append(text)
-    return texts, at
-
-
-def parse_body(body):
-    """(kind, argv, source, stdin bytes, [(path, content)...]) from a job body (Job::encode_body)."""
-    kind = body[0]
-    argv, at = read_texts(body, 1)
-    (count,) = U32.unpack_from(body, at)
-    at += U32.size
-    files = []
-    for _ in range(count):
-        path, at = read_text(body, at)
-        files.append((path, U64.unpack_from(body, at)[0]))
-        at += U64.size
-    (source_len,) = U64.unpack_from(body, at)
-    (stdin_len,) = U64.unpack_from(body, at + U64.size)
-    at += 2 * U64.size
-    source = body[at : at + source_len]
-    at += source_len
-    stdin_data = body[at : at + stdin_len]
-    at += stdin_len
-    contents = []
-    for path, size in files:
-        contents.append((path, body[at : at + size]))
-        at += size
-    return kind, argv, source, stdin_data, contents
-
-
-def child_setup(header, status_w):
-    """Runs in the forked child, still trusted; returns what to run."""
-    os.setpgid(0, 0)
-    body = read_exact(REQ, header[BODY_LEN])
-    if body is None:
-        raise RuntimeError("request body truncated")
-    os.write(status_w, b"B")
-    os.close(REQ)
-    os.close(RESP)
-    program_kind, argv, source, stdin_data, files = parse_body(body)
-    del body
-
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    if stdin_data:
-        fd = os.open(STDIN_PATH, flags, 0o600)
-        write_all(fd, stdin_data)
-        os.close(fd)
-        fd = os.open(STDIN_PATH, os.O_RDONLY)
-        os.unlink(STDIN_PATH)
-        os.dup2(fd, 0)
-        os.close(fd)
-    # Otherwise fd 0 stays the server's /dev/null.
-    for target, path in ((1, STDOUT_PATH), (2, STDERR_PATH)):
-        fd = os.open(path, flags | os.O_APPEND, 0o600)
-        os.dup2(fd, target)
-        os.close(fd)
-
-    if SUPPLEMENTARY_GROUPS:
-        os.setgroups([])
-    os.setresgid(CHILD_ID, CHILD_ID, CHILD_ID)
-    os.setresuid(CHILD_ID, CHILD_ID, CHILD_ID)
-    os.chdir(WORK)
-    for rel, content in files:
-        parent = os.path.dirname(rel)
-        if parent:
-            os.makedirs(parent, exist_ok=True)
-        fd = os.open(rel, flags | os.O_NOFOLLOW, 0o644)
-        write_all(fd, content)
-        os.close(fd)
-
-    cpu = header[CPU_S]
-    for kind, value in (
-        (resource.RLIMIT_CORE, 0),
-        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-        (resource.RLIMIT_AS, header[MEMORY]),
-        (resource.RLIMIT_NPROC, header[NPROC]),
-        (resource.RLIMIT_FSIZE, header[FSIZE]),
-        (resource.RLIMIT_NOFILE, header[NOFILE]),
-    ):
-        limits = value if isinstance(value, tuple) else (value, value)
-        resource.setrlimit(kind, limits)
-    return argv if program_kind == PROGRAM_EXEC else None, program_kind == PROGRAM_PRELOAD, source
-
-
 class Job(ctypes.Structure):
-    """What the native loop hands a forked child (forkloop.c's `struct job`)."""
+    """What the native loop hands a forked child, set up (forkloop.h's `struct job`)."""
 
-    _fields_ = [("numbers", ctypes.c_uint64 * 9), ("status_w", ctypes.c_int)]
+    _fields_ = [("kind", ctypes.c_int), ("source", ctypes.c_void_p), ("source_len", ctypes.c_size_t)]
+
+
+PROGRAM_PRELOAD = 1
 
 
 def load_native_loop(image):
@@ -277,13 +152,14 @@ JOB = Job()
 
 
 def serve():
-    """Answers ready, then enters the native loop, which returns only in each forked child: (header, status_w).
+    """Answers ready, then enters the native loop, which returns only in the forked child of a Python or
+    preload job, once that child is set up: (source or payload, whether it is a preload job).
     The child skips CPython's after-fork hooks (os.fork runs them): they re-create locks that only another
     thread could have held, and this server has no other thread, registers no at-fork callbacks and imports
     neither threading nor random; the child's interpreter state is the server's, whole and consistent."""
     send_frame(json.dumps({"ready": True, "pid": os.getpid()}).encode())
     SERVE_JOBS(REQ, RESP, JOB)
-    return tuple(JOB.numbers), JOB.status_w
+    return ctypes.string_at(JOB.source, JOB.source_len), JOB.kind == PROGRAM_PRELOAD
 
 
 def _exit_status(exit_request):
@@ -330,30 +206,6 @@ def _run_candidate(source, preload):
         except BaseException:
             status = 120
     os._exit(status)
-
-
-def child_main(header, status_w):
-    """The forked child: sets itself up, then runs its job; never returns. Defined (like everything the
-    child runs) before the server freezes its heap, so no child builds these functions again."""
-    try:
-        argv, preload, source = child_setup(header, status_w)
-        os.write(status_w, b"R")
-        os.close(status_w)
-    except BaseException as error:
-        try:
-            os.write(status_w, b"E" + repr(error).encode("utf-8", "replace")[:2000])
-        finally:
-            os._exit(CHILD_SETUP_FAILED)
-    if argv is not None:
-        try:
-            # Python ignores SIGPIPE and SIGXFSZ; an exec'd program gets the default dispositions.
-            for number in (signal.SIGPIPE, signal.SIGXFSZ):
-                signal.signal(number, signal.SIG_DFL)
-            os.execve(argv[0], argv, os.environ)
-        except OSError as error:
-            os.write(2, ("exec failed: %r\n" % (error,)).encode())
-            os._exit(127)
-    _run_candidate(source, preload)
 
 
 # A typical small program, compiled and run once here: the parser, the compiler and typing build caches
@@ -509,4 +361,4 @@ def restrict_self():
 
 
 restrict_self()
-child_main(*serve())
+_run_candidate(*serve())
