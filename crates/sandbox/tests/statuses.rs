@@ -138,6 +138,39 @@ fn exec_programs_run_inside_the_sandbox() {
 }
 
 #[test]
+fn an_exec_job_whose_program_is_missing_fails_with_127_and_says_why() {
+    let pool = pool();
+    let job = Job::exec(["/box/work/missing", "arg"]).with_limits(common::quick_limits());
+    let outcome = pool.run(&job).unwrap();
+    assert_eq!(outcome.status, Status::Failed { exit_code: 127 });
+    assert!(
+        outcome
+            .stderr_text()
+            .contains("exec failed: /box/work/missing: No such file or directory"),
+        "stderr: {}",
+        outcome.stderr_text()
+    );
+    assert_pool_healthy(&pool);
+}
+
+#[test]
+fn exec_programs_start_with_default_sigpipe_and_sigxfsz() {
+    // The server ignores both (Python does); an ignored signal stays ignored across exec, so the child must
+    // reset them, or `yes | head` would see EPIPE errors instead of a quiet SIGPIPE.
+    let pool = pool();
+    let source = "#include <signal.h>\n#include <stdio.h>\nint main(void) { struct sigaction pipe, fsize; sigaction(SIGPIPE, 0, &pipe); sigaction(SIGXFSZ, 0, &fsize); printf(\"%d %d\\n\", pipe.sa_handler == SIG_DFL, fsize.sa_handler == SIG_DFL); return 0; }\n";
+    let job = Job::exec(["/bin/sh", "-c", "gcc -o main main.c && ./main"])
+        .with_file("main.c", source)
+        .with_limits(Limits {
+            processes: 16,
+            ..common::quick_limits()
+        });
+    let outcome = pool.run(&job).unwrap();
+    assert_eq!(outcome.status, Status::Passed, "stderr: {}", outcome.stderr_text());
+    assert_eq!(outcome.stdout_text(), "1 1\n");
+}
+
+#[test]
 fn bad_file_paths_are_rejected_before_running() {
     let pool = pool();
     let error = pool.run(&python("pass").with_file("../escape.py", "x")).unwrap_err();
