@@ -1,5 +1,6 @@
 /* Assay fork server's per-job loop: trusted code, loaded by server.py (ctypes.PyDLL, so the interpreter's
- * lock stays held and no other thread runs) and entered once; it returns only in each forked child.
+ * lock stays held and no other thread runs) and entered once; it returns only in the forked child of a
+ * Python or preload job, once childsetup.c has set that child up.
  *
  * Why native: the same loop in Python wrote to ~100 of the server's heap pages per job (reference counts,
  * frames, bytecode caches), and every fork write-protects them again, so each job cost ~100 page faults and
@@ -59,9 +60,12 @@ static _Noreturn void fatal(const char *what, int error) {
     memset(frame, 0, sizeof frame);
     uint32_t frame_len = RESPONSE_FIXED + text_len;
     memcpy(frame, &frame_len, 4);
+    /* On the stack, not built with `append`: this also reports a failed allocation. Offsets as in
+     * RESPONSE_FIXED: exit_code (-1, none) after wall_ms, cpu_ms, maxrss_kb and timed_out; then the signal
+     * (0) and the fatal flag. */
     int32_t no_exit_code = -1;
-    memcpy(frame + 4 + 25, &no_exit_code, 4);
-    frame[4 + 33] = 1;
+    memcpy(frame + 4 + 8 + 8 + 8 + 1, &no_exit_code, 4);
+    frame[4 + 8 + 8 + 8 + 1 + 4 + 4] = 1;
     memcpy(frame + 4 + RESPONSE_FIXED - 8, &text_len, 4);
     write_all(responses, frame, sizeof frame);
     write_all(responses, text, text_len);
@@ -511,10 +515,6 @@ static size_t read_setup_status(int status_r, char *status) {
     return len;
 }
 
-static void put(struct bytes *into, const void *value, size_t len) {
-    append(into, value, len);
-}
-
 static struct bytes captured[2], listed, fetched, response;
 
 static void supervise(pid_t pid, int status_r, const struct header *header) {
@@ -557,17 +557,17 @@ static void supervise(pid_t pid, int status_r, const struct header *header) {
     response.len = 0;
     reserve(&response, 4);
     response.len = 4;
-    put(&response, &outcome.wall_ms, 8);
-    put(&response, &cpu_ms, 8);
-    put(&response, &maxrss_kb, 8);
-    put(&response, &timed_out, 1);
-    put(&response, &exit_code, 4);
-    put(&response, &signal_number, 4);
-    put(&response, &fatal_flag, 1);
-    put(&response, sizes, sizeof sizes);
-    put(&response, counts, sizeof counts);
-    put(&response, error, error_len);
-    put(&response, listed.data, listed.len);
+    append(&response, &outcome.wall_ms, 8);
+    append(&response, &cpu_ms, 8);
+    append(&response, &maxrss_kb, 8);
+    append(&response, &timed_out, 1);
+    append(&response, &exit_code, 4);
+    append(&response, &signal_number, 4);
+    append(&response, &fatal_flag, 1);
+    append(&response, sizes, sizeof sizes);
+    append(&response, counts, sizeof counts);
+    append(&response, error, error_len);
+    append(&response, listed.data, listed.len);
     uint32_t frame_len = (uint32_t)(response.len - 4);
     memcpy(response.data, &frame_len, 4);
     write_all(responses, response.data, response.len);

@@ -153,19 +153,28 @@ fn an_exec_job_whose_program_is_missing_fails_with_127_and_says_why() {
     assert_pool_healthy(&pool);
 }
 
+/// gcc runs several processes.
+fn compiler_limits() -> Limits {
+    Limits {
+        processes: 16,
+        ..common::quick_limits()
+    }
+}
+
+/// Compiles `source` (main.c) and runs it, in one job through the shell.
+fn compile_and_run(source: &str) -> Job {
+    Job::exec(["/bin/sh", "-c", "gcc -O1 -o main main.c && ./main"])
+        .with_file("main.c", source)
+        .with_limits(compiler_limits())
+}
+
 #[test]
 fn exec_programs_start_with_default_sigpipe_and_sigxfsz() {
     // The server ignores both (Python does); an ignored signal stays ignored across exec, so the child must
     // reset them, or `yes | head` would see EPIPE errors instead of a quiet SIGPIPE.
     let pool = pool();
     let source = "#include <signal.h>\n#include <stdio.h>\nint main(void) { struct sigaction pipe, fsize; sigaction(SIGPIPE, 0, &pipe); sigaction(SIGXFSZ, 0, &fsize); printf(\"%d %d\\n\", pipe.sa_handler == SIG_DFL, fsize.sa_handler == SIG_DFL); return 0; }\n";
-    let job = Job::exec(["/bin/sh", "-c", "gcc -o main main.c && ./main"])
-        .with_file("main.c", source)
-        .with_limits(Limits {
-            processes: 16,
-            ..common::quick_limits()
-        });
-    let outcome = pool.run(&job).unwrap();
+    let outcome = pool.run(&compile_and_run(source)).unwrap();
     assert_eq!(outcome.status, Status::Passed, "stderr: {}", outcome.stderr_text());
     assert_eq!(outcome.stdout_text(), "1 1\n");
 }
@@ -213,21 +222,12 @@ fn c_programs_compile_and_run_inside_the_sandbox() {
     let source = "#include <stdio.h>\nint main(void) { int a, b; if (scanf(\"%d %d\", &a, &b) != 2) return 2; printf(\"%d\\n\", a + b); return 0; }\n";
     let compile = Job::exec(["/usr/bin/gcc", "-O1", "-o", "/box/work/main", "/box/work/main.c"])
         .with_file("main.c", source)
-        .with_limits(Limits {
-            processes: 16,
-            ..common::quick_limits()
-        });
+        .with_limits(compiler_limits());
     let outcome = pool.run(&compile).unwrap();
     assert_eq!(outcome.status, Status::Passed, "gcc: {}", outcome.stderr_text());
     // The compiled binary does not survive the job (fresh workdir each run): compile and run in one
     // job through the shell, as a compile step would hand the binary over in practice.
-    let both = Job::exec(["/bin/sh", "-c", "gcc -O1 -o main main.c && ./main"])
-        .with_file("main.c", source)
-        .with_stdin("20 22\n")
-        .with_limits(Limits {
-            processes: 16,
-            ..common::quick_limits()
-        });
+    let both = compile_and_run(source).with_stdin("20 22\n");
     let outcome = pool.run(&both).unwrap();
     assert_eq!(outcome.status, Status::Passed, "stderr: {}", outcome.stderr_text());
     assert_eq!(outcome.stdout, b"42\n");
@@ -236,10 +236,7 @@ fn c_programs_compile_and_run_inside_the_sandbox() {
         "-c",
         "printf 'int main(void){return *(volatile int*)0;}' > c.c && gcc -o c c.c && exec ./c",
     ])
-    .with_limits(Limits {
-        processes: 16,
-        ..common::quick_limits()
-    });
+    .with_limits(compiler_limits());
     let outcome = pool.run(&crash).unwrap();
     assert_eq!(
         outcome.status,
