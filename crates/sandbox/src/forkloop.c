@@ -87,9 +87,11 @@ static void reserve(struct bytes *buffer, size_t wanted) {
     size_t cap = buffer->cap * 2 > wanted ? buffer->cap * 2 : wanted;
     cap = cap < 4096 ? 4096 : cap;
     unsigned char *grown = allocate(cap);
-    memcpy(grown, buffer->data, buffer->len);
-    memset(buffer->data, 0, buffer->len);
-    free(buffer->data);
+    if (buffer->data != NULL) {
+        memcpy(grown, buffer->data, buffer->len);
+        memset(buffer->data, 0, buffer->len);
+        free(buffer->data);
+    }
     buffer->data = grown;
     buffer->cap = cap;
 }
@@ -101,8 +103,17 @@ static void append(struct bytes *buffer, const void *data, size_t len) {
 }
 
 static void zero_and_reset(struct bytes *buffer) {
-    memset(buffer->data, 0, buffer->len);
+    if (buffer->data != NULL) {
+        memset(buffer->data, 0, buffer->len);
+    }
     buffer->len = 0;
+}
+
+/* Zeroes and frees: names a job gave its files are its data too, and this heap is every later child's. */
+static void release(struct bytes *buffer) {
+    zero_and_reset(buffer);
+    free(buffer->data);
+    *buffer = (struct bytes){0};
 }
 
 static void write_all(int fd, const void *data, size_t len) {
@@ -183,6 +194,9 @@ static int read_header(struct header *header) {
     }
     header->path_count = read_u32(raw + at);
     at += 4;
+    if (header->path_count > (len - at) / 4) {
+        fatal("malformed request header", EPROTO);
+    }
     free(header->path_at);
     header->path_at = allocate(sizeof(size_t) * header->path_count);
     header->paths.len = 0;
@@ -237,9 +251,14 @@ static int list_directory(const char *directory, struct bytes *names, struct byt
     }
     names->len = 0;
     kinds->len = 0;
-    struct dirent *entry;
-    errno = 0;
-    while ((entry = readdir(listing)) != NULL) {
+    int failed = 0;
+    for (;;) {
+        errno = 0; /* readdir's end and its failure differ only in errno */
+        struct dirent *entry = readdir(listing);
+        if (entry == NULL) {
+            failed = errno != 0;
+            break;
+        }
         if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) {
             continue;
         }
@@ -247,7 +266,6 @@ static int list_directory(const char *directory, struct bytes *names, struct byt
         unsigned char kind = entry->d_type;
         append(kinds, &kind, 1);
     }
-    int failed = errno != 0;
     closedir(listing);
     return failed ? -1 : 0;
 }
@@ -301,9 +319,9 @@ static int remove_tree(const char *top) {
             result = -1;
         }
     }
-    free(pending.data);
-    free(names.data);
-    free(kinds.data);
+    release(&pending);
+    release(&names);
+    release(&kinds);
     return result;
 }
 
@@ -331,8 +349,8 @@ static int wipe_dirs(int set_up) {
             result = -1;
         }
     }
-    free(names.data);
-    free(kinds.data);
+    release(&names);
+    release(&kinds);
     return result;
 }
 
