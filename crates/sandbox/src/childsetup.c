@@ -26,22 +26,6 @@ static _Noreturn void setup_failed(int status_w, const char *what, const char *d
     _exit(CHILD_SETUP_FAILED);
 }
 
-/* 0 when all of `data` was written, else the errno. */
-static int write_fully(int fd, const unsigned char *data, size_t len) {
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return errno;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* A cursor over the body; any read past its end fails the setup (the body is Rust's, so only a bug could). */
 struct cursor {
     const unsigned char *data;
@@ -59,15 +43,11 @@ static const unsigned char *take(struct cursor *body, uint64_t len) {
 }
 
 static uint32_t take_u32(struct cursor *body) {
-    uint32_t value;
-    memcpy(&value, take(body, 4), 4);
-    return value;
+    return load_u32(take(body, 4));
 }
 
 static uint64_t take_u64(struct cursor *body) {
-    uint64_t value;
-    memcpy(&value, take(body, 8), 8);
-    return value;
+    return load_u64(take(body, 8));
 }
 
 /* A NUL-terminated copy of a u32-length-prefixed string of the body. */
@@ -91,15 +71,9 @@ static unsigned char *read_body(int request_fd, size_t len, int status_w) {
     if (body == NULL) {
         setup_failed(status_w, "reading the job body", "", ENOMEM);
     }
-    for (size_t got = 0; got < len;) {
-        ssize_t n = read(request_fd, body + got, len - got);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            setup_failed(status_w, "reading the job body", n == 0 ? "(truncated)" : "", n == 0 ? EPIPE : errno);
-        }
-        got += (size_t)n;
+    int error = read_fully(request_fd, body, len);
+    if (error != 0) {
+        setup_failed(status_w, "reading the job body", error < 0 ? "(truncated)" : "", error < 0 ? EPIPE : error);
     }
     return body;
 }

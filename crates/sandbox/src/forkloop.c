@@ -116,51 +116,55 @@ static void release(struct bytes *buffer) {
     *buffer = (struct bytes){0};
 }
 
-static void write_all(int fd, const void *data, size_t len) {
+int write_fully(int fd, const void *data, size_t len) {
     const unsigned char *at = data;
     while (len > 0) {
         ssize_t n = write(fd, at, len);
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (n <= 0) {
-            /* The response pipe is gone: Rust has given up on this server. */
-            _exit(1);
+        if (n < 0) {
+            return errno;
         }
         at += n;
         len -= (size_t)n;
+    }
+    return 0;
+}
+
+int read_fully(int fd, void *data, size_t len) {
+    unsigned char *at = data;
+    while (len > 0) {
+        ssize_t n = read(fd, at, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return errno;
+        }
+        if (n == 0) {
+            return -1;
+        }
+        at += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void write_all(int fd, const void *data, size_t len) {
+    if (write_fully(fd, data, len) != 0) {
+        /* The response pipe is gone: Rust has given up on this server. */
+        _exit(1);
     }
 }
 
 /* 1 when `len` bytes were read, 0 at end of stream (even after part of them). */
 static int read_exact(int fd, unsigned char *data, size_t len) {
-    while (len > 0) {
-        ssize_t n = read(fd, data, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            fatal("reading a request", errno);
-        }
-        if (n == 0) {
-            return 0;
-        }
-        data += n;
-        len -= (size_t)n;
+    int error = read_fully(fd, data, len);
+    if (error > 0) {
+        fatal("reading a request", error);
     }
-    return 1;
-}
-
-static uint32_t read_u32(const unsigned char *at) {
-    uint32_t value;
-    memcpy(&value, at, 4);
-    return value;
-}
-
-static uint64_t read_u64(const unsigned char *at) {
-    uint64_t value;
-    memcpy(&value, at, 8);
-    return value;
+    return error == 0;
 }
 
 /* A request header: the numbers, then the paths to read back from the working directory, each copied
@@ -178,7 +182,7 @@ static int read_header(struct header *header) {
     if (!read_exact(requests, head, 4)) {
         return 0;
     }
-    size_t len = read_u32(head);
+    size_t len = load_u32(head);
     header->raw.len = 0;
     reserve(&header->raw, len);
     if (!read_exact(requests, header->raw.data, len)) {
@@ -190,9 +194,9 @@ static int read_header(struct header *header) {
         fatal("malformed request header", EPROTO);
     }
     for (int i = 0; i < HEADER_NUMBERS; i++) {
-        header->numbers[i] = read_u64(raw + 8 * i);
+        header->numbers[i] = load_u64(raw + 8 * i);
     }
-    header->path_count = read_u32(raw + at);
+    header->path_count = load_u32(raw + at);
     at += 4;
     if (header->path_count > (len - at) / 4) {
         fatal("malformed request header", EPROTO);
@@ -201,10 +205,10 @@ static int read_header(struct header *header) {
     header->path_at = allocate(sizeof(size_t) * header->path_count);
     header->paths.len = 0;
     for (uint32_t i = 0; i < header->path_count; i++) {
-        if (len - at < 4 || len - at - 4 < read_u32(raw + at)) {
+        if (len - at < 4 || len - at - 4 < load_u32(raw + at)) {
             fatal("malformed request header", EPROTO);
         }
-        size_t size = read_u32(raw + at);
+        size_t size = load_u32(raw + at);
         header->path_at[i] = header->paths.len;
         /* A path with a NUL inside is kept as "", which open_in_work refuses, rather than cut short. */
         if (memchr(raw + at + 4, '\0', size) == NULL) {

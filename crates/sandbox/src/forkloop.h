@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The numbers of a request header, in order (protocol.rs, send_job). */
 enum { BODY_LEN, WALL_MS, CPU_S, MEMORY, NPROC, FSIZE, NOFILE, OUTPUT, FETCH_BYTES, HEADER_NUMBERS };
@@ -28,6 +29,25 @@ struct job {
     const unsigned char *source;
     size_t source_len;
 };
+
+/* 0 once all of `data` is written, else the errno (EINTR is retried). */
+int write_fully(int fd, const void *data, size_t len);
+
+/* 0 once `len` bytes are read, -1 at end of stream (even after part of them), else the errno. */
+int read_fully(int fd, void *data, size_t len);
+
+/* Little-endian loads from a byte buffer (the wire is little-endian, as is every target built here). */
+static inline uint32_t load_u32(const unsigned char *at) {
+    uint32_t value;
+    memcpy(&value, at, 4);
+    return value;
+}
+
+static inline uint64_t load_u64(const unsigned char *at) {
+    uint64_t value;
+    memcpy(&value, at, 8);
+    return value;
+}
 
 /* In the forked child, still trusted: reads the job's body, reports "B" on `status_w`, sets the child up
  * (own process group, standard streams, uid/gid, working directory and files, rlimits), reports "R" and

@@ -103,7 +103,7 @@ impl Job {
         Ok(())
     }
 
-    /// The body read by the forked child (binary, little-endian; parsed by `parse_body` in `server.py`):
+    /// The body read by the forked child (binary, little-endian; parsed by `child_setup` in `childsetup.c`):
     /// u8 kind (0 Python source, 1 preload payload, 2 exec), u32 argv count and each argument (u32 length +
     /// bytes), u32 file count and each file (u32 path length + path + u64 content length), u64 source length,
     /// u64 stdin length, then the source (or payload), stdin and the file contents.
@@ -136,7 +136,7 @@ impl Job {
     }
 }
 
-/// Appends `text` as a u32 length and its bytes (`read_text` in `server.py`).
+/// Appends `text` as a u32 length and its bytes (`take_text` in `childsetup.c`, `read_header` in `forkloop.c`).
 pub(crate) fn push_text(buffer: &mut Vec<u8>, text: &[u8]) {
     buffer.extend_from_slice(&frame_len(text.len()).to_le_bytes());
     buffer.extend_from_slice(text);

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::job::{frame_len, push_text};
 use crate::{FetchFiles, Job, SandboxError};
 
-/// What the server reports about one execution (binary, `RESPONSE` in `server.py`).
+/// What the server reports about one execution (binary, packed by `supervise` in `forkloop.c`).
 #[derive(Debug, Default)]
 pub(crate) struct Response {
     pub wall_ms: f64,
@@ -113,18 +113,18 @@ pub(crate) struct Ready {
 
 /// Writes the bootstrap's frames (`bootstrap.py`): each as a u32 length and its bytes (the server's and the
 /// preload's UTF-8 source, the native loop's shared object).
-pub(crate) fn send_sources(pipe: &mut impl Write, sources: &[&[u8]]) -> std::io::Result<()> {
+pub(crate) fn send_bootstrap_frames(pipe: &mut impl Write, sources: &[&[u8]]) -> std::io::Result<()> {
     let mut frames = Vec::with_capacity(sources.iter().map(|source| 4 + source.len()).sum());
     for source in sources {
         if u32::try_from(source.len()).is_err() {
-            return Err(std::io::Error::other("source beyond 4 GiB"));
+            return Err(std::io::Error::other("bootstrap frame beyond 4 GiB"));
         }
         push_text(&mut frames, source);
     }
     pipe.write_all(&frames)
 }
 
-/// Writes the header frame (binary, `HEADER` in `server.py`) and the body of `job`.
+/// Writes the header frame (binary, `read_header` in `forkloop.c`) and the body of `job`.
 pub(crate) fn send_job(pipe: &mut impl Write, job: &Job, fetch: &FetchFiles) -> Result<(), SandboxError> {
     let body = job.encode_body();
     let limits = &job.limits;
@@ -225,7 +225,7 @@ pub(crate) fn read_response<R: Read + AsFd>(pipe: &mut R, deadline: Instant) -> 
 mod tests {
     use super::*;
 
-    /// A response as `server.py` packs it (`<ddQBiiBQQQQII`, error text, `<IQ` per fetched file).
+    /// A response as `forkloop.c` packs it (`<ddQBiiBQQQQII`, error text, `<IQ` per fetched file).
     fn frame(exit_code: i32, signal: i32, error: &[u8], fetched: &[(u32, u64)]) -> Vec<u8> {
         let mut frame = Vec::new();
         frame.extend_from_slice(&12.5f64.to_le_bytes());

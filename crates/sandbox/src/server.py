@@ -7,15 +7,15 @@
 # native (forkloop.c, childsetup.c); this file sets the server up and runs the candidate in each set-up child.
 # Protocol (little-endian u32 length prefix + payload, over fds 0 and 1 as started by Rust):
 #   server -> rust : frame(JSON {"ready": true, "pid": ...}) once at start.
-#   rust -> server : frame(binary header: HEADER = body_len, wall_ms, cpu_s, memory, nproc, fsize, nofile,
-#                    output, fetch_bytes, fetch_count, then fetch_count paths as u32 length + UTF-8) then the
-#                    raw body (body_len bytes).
+#   rust -> server : frame(binary header, read by forkloop.c: body_len, wall_ms, cpu_s, memory, nproc, fsize,
+#                    nofile, output, fetch_bytes, fetch_count, then fetch_count paths as u32 length + UTF-8)
+#                    then the raw body (body_len bytes).
 #   The body is read by the forked CHILD, never by this server, so the server's memory never holds candidate
 #   code, stdin or files that a later child could scrape out of the inherited heap.
 #   body = binary (see childsetup.c and Job::encode_body): kind (Python source, preload payload for
 #          sandbox_preload.run(payload), or exec argv), the files' paths and sizes, then the source or
 #          payload, stdin and the file contents.
-#   server -> rust : frame(binary response: RESPONSE, then the error text, then FETCHED (index into the
+#   server -> rust : frame(binary response packed by forkloop.c, then the error text, then (index into the
 #                    header's fetch paths, length) per file read back) + stdout bytes + stderr bytes + the
 #                    bytes of the files read back; a response with `fatal` set is the server's last (it
 #                    exits; Rust replaces it).

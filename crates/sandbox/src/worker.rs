@@ -12,7 +12,7 @@ use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::unistd::pipe2;
 
 use crate::outcome::{Ending, classify};
-use crate::protocol::{read_exact_by, read_ready, read_response, send_job, send_sources};
+use crate::protocol::{read_exact_by, read_ready, read_response, send_bootstrap_frames, send_job};
 use crate::sandbox::Prepared;
 use crate::{FetchFiles, FetchedFiles, Job, Outcome, SandboxError};
 
@@ -20,7 +20,7 @@ use crate::{FetchFiles, FetchedFiles, Job, Outcome, SandboxError};
 const SERVER_SCRIPT: &str = include_str!("server.py");
 /// The `-c` script of every server: compiles the server and the preload in a throwaway child, then runs them.
 const BOOTSTRAP_SCRIPT: &str = include_str!("bootstrap.py");
-/// The server's per-job loop, compiled from `forkloop.c` by build.rs.
+/// The server's native parts (per-job loop, child setup), compiled from `forkloop.c` and `childsetup.c` by build.rs.
 const NATIVE_LOOP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/forkloop.so"));
 
 pub(crate) struct Worker {
@@ -85,7 +85,7 @@ impl Worker {
             return Err(SandboxError::Server("missing stdio pipes".into()));
         };
         let preload = prepared.config.preload.as_deref().unwrap_or("");
-        let sources = send_sources(
+        let sources = send_bootstrap_frames(
             &mut requests,
             &[SERVER_SCRIPT.as_bytes(), preload.as_bytes(), NATIVE_LOOP],
         );
@@ -99,7 +99,7 @@ impl Worker {
         };
         if let Err(error) = sources {
             return Err(worker.failure(SandboxError::Server(format!(
-                "cannot send the server its sources: {error}"
+                "cannot send the server its code: {error}"
             ))));
         }
         let deadline = Instant::now() + prepared.config.startup_timeout;
